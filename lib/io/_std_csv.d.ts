@@ -1,0 +1,5 @@
+export function parse(input: string): string[][];
+export function stringify(
+  data: readonly (readonly string[])[],
+  options?: { separator?: string },
+): string;
