@@ -459,7 +459,11 @@ def _load_model(args: argparse.Namespace) -> nn.Module:
 
         model = build_model(args.family, architecture)
     state = torch.load(args.state_dict, map_location="cpu")
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())
+        raise ValueError(f"Cannot load {args.state_dict} into the model: {detail}") from None
     return model.eval()
 
 
@@ -478,6 +482,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--no-constant-folding", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extra-manifest", default="{}", help='more manifest entries as JSON, e.g. \'{"val_r2": 0.98}\'')
     args = parser.parse_args(argv)
     try:
         model = _load_model(args)
@@ -491,9 +496,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             opset=args.opset,
             do_constant_folding=not args.no_constant_folding,
             seed=args.seed,
+            extra_manifest=json.loads(args.extra_manifest),
         )
     except (OSError, ValueError, RuntimeError, TypeError, KeyError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     print(f"wrote {args.out}")
     return 0
