@@ -30,7 +30,22 @@ const FLOAT64_TOL = {
 } as const;
 
 /** The float32 model vs its float64 copy, in normalized output units (range 1). */
-const FLOAT32_TOL = { outputs: 1e-5 } as const;
+const FLOAT32_TOL = {
+  outputs: 1e-5,
+  /**
+   * Central-difference steps in normalized input units; the best one is kept per
+   * entry. No single float32 step fits all models: FastKAN's first LayerNorm over
+   * the 4 inputs makes it steep and curved where the inputs are nearly equal
+   * (normalized Jacobian entries up to ~35), needing h ~ 1e-4, while smooth
+   * entries lose digits to rounding at that step.
+   */
+  fdSteps: [1e-2, 3e-3, 1e-3, 3e-4, 1e-4],
+  /**
+   * Float32 central differences vs the float64 autograd Jacobian, relative to
+   * max(entry scale, 1). Measured worst case 1.4e-3 (FastKAN), 4e-5 (efficient-KAN, MLP).
+   */
+  jacobianFd: 5e-3,
+} as const;
 
 /** Every trainable tensor is moved by 0.01 * randn; the largest of ~10^4 draws stays below 0.1. */
 const PERTURBATION = { scale: 0.01, maxAbs: 0.1 } as const;
@@ -282,6 +297,68 @@ Deno.test("oracle.json: the float32 model agrees with its float64 copy and with 
           const where = `${name}: point ${Math.floor(at / m)}, output ${at % m}`;
           assertLessOrEqual(Math.abs(y32[at]! - y64[at]!), FLOAT32_TOL.outputs, `torch ${where}`);
           assertLessOrEqual(Math.abs(yOrt[at]! - y64[at]!), FLOAT32_TOL.outputs, `ort ${where}`);
+        }
+      } finally {
+        await session.release();
+      }
+    });
+  }
+});
+
+Deno.test("oracle.json: jacobian_normalized matches central differences of model.onnx (onnxruntime)", async (t) => {
+  const steps = FLOAT32_TOL.fdSteps;
+  const S = steps.length;
+  for (const name of await modelNames()) {
+    await t.step(name, async () => {
+      const o = await readOracle(name);
+      const { N, m, n } = dims(o);
+      const x = flatten(o.points_normalized, [N, n], "points_normalized");
+      const jn = flatten(o.jacobian_normalized, [N, m, n], "jacobian_normalized");
+      // One batch holding, for every point k, input j and step q, the rows x ± h_q e_j.
+      const row = (k: number, j: number, q: number, sign: number) =>
+        ((k * n + j) * S + q) * 2 + sign;
+      const shifted = new Float32Array(N * n * S * 2 * n);
+      for (let k = 0; k < N; k++) {
+        for (let j = 0; j < n; j++) {
+          for (let q = 0; q < S; q++) {
+            for (let sign = 0; sign < 2; sign++) {
+              const at = row(k, j, q, sign) * n;
+              for (let c = 0; c < n; c++) shifted[at + c] = x[k * n + c]!;
+              shifted[at + j] = x[k * n + j]! + (sign === 0 ? steps[q]! : -steps[q]!);
+            }
+          }
+        }
+      }
+      const session = await ort.InferenceSession.create(
+        Deno.readFileSync(new URL(`${name}/model.onnx`, MODELS_DIR)),
+      );
+      try {
+        const result = await session.run({
+          x: new ort.Tensor("float32", shifted, [shifted.length / n, n]),
+        });
+        const y = result["y"]!.data as Float32Array;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let scale = 0;
+            for (let k = 0; k < N; k++) scale = Math.max(scale, Math.abs(jn[(k * m + i) * n + j]!));
+            for (let k = 0; k < N; k++) {
+              const exact = jn[(k * m + i) * n + j]!;
+              let best = Infinity;
+              for (let q = 0; q < S; q++) {
+                const plus = row(k, j, q, 0);
+                const minus = row(k, j, q, 1);
+                // x ± h is rounded to float32: divide by the step actually taken.
+                const step = shifted[plus * n + j]! - shifted[minus * n + j]!;
+                const fd = (y[plus * m + i]! - y[minus * m + i]!) / step;
+                best = Math.min(best, Math.abs(fd - exact) / Math.max(scale, 1));
+              }
+              assertLessOrEqual(
+                best,
+                FLOAT32_TOL.jacobianFd,
+                `${name}: point ${k}, entry (${i}, ${j})`,
+              );
+            }
+          }
         }
       } finally {
         await session.release();
