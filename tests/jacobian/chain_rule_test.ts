@@ -9,6 +9,12 @@ import { assertAllClose, type Tolerance } from "./_close.ts";
  * they agree to a few float64 ulps.
  */
 const REORDER_TOL: Record<"float64", Tolerance> = { float64: { rtol: 1e-15, atol: 0 } };
+/**
+ * PyTorch's float64 autograd through normalize -> model -> denormalize vs the
+ * chain rule on its float64 normalized Jacobian: the same products in another
+ * order, plus the float64 rounding of x_n = (x - min) / range inside the graph.
+ */
+const PYTORCH_TOL: Record<"float64", Tolerance> = { float64: { rtol: 1e-12, atol: 1e-12 } };
 
 // A scaling file like olhs_samples_max_min.csv: x1..x3 then f1, f2.
 const MIN = [0, -1, 100, -50, 0.001];
@@ -61,3 +67,55 @@ Deno.test("userScriptDenormalize() and denormalizeJacobian() refuse mismatched w
     "inputs scaling: it has 2 variables, the model has 3",
   );
 });
+
+interface Oracle {
+  inputs: string[];
+  outputs: string[];
+  scaling: Record<"inputs" | "outputs", { name: string; min: number; max: number }[]>;
+  jacobian_normalized: number[][][];
+  jacobian_physical: number[][][];
+}
+
+for (const model of ["fastkan", "effkan", "mlp"]) {
+  Deno.test(`userScriptDenormalize() and denormalizeJacobian() reproduce PyTorch's physical Jacobian of the bundled ${model}`, async () => {
+    const url = new URL(`../../data/models/${model}/oracle.json`, import.meta.url);
+    const oracle = JSON.parse(await Deno.readTextFile(url)) as Oracle;
+    const points = oracle.jacobian_normalized.length;
+    const names = { points, outputs: oracle.outputs, inputs: oracle.inputs };
+    const jNorm = makeJacobians(Float64Array.from(oracle.jacobian_normalized.flat(2)), names);
+    const expected = Float64Array.from(oracle.jacobian_physical.flat(2));
+    const rows = [...oracle.scaling.inputs, ...oracle.scaling.outputs];
+    const user = userScriptDenormalize(jNorm, {
+      min: rows.map((r) => r.min),
+      max: rows.map((r) => r.max),
+    });
+    const chain = denormalizeJacobian(jNorm, {
+      inputs: minMax(
+        oracle.scaling.inputs.map((r) => r.min),
+        oracle.scaling.inputs.map((r) => r.max),
+      ),
+      outputs: minMax(
+        oracle.scaling.outputs.map((r) => r.min),
+        oracle.scaling.outputs.map((r) => r.max),
+      ),
+    });
+    // Entries are compared relative to the largest |J| of their output row.
+    const m = oracle.outputs.length;
+    const n = oracle.inputs.length;
+    const rowMax = new Float64Array(m);
+    expected.forEach((v, e) => {
+      const i = Math.floor(e / n) % m;
+      rowMax[i] = Math.max(rowMax[i]!, Math.abs(v));
+    });
+    for (const [label, got] of [["user", user.values], ["chain", chain.values]] as const) {
+      got.forEach((v, e) => {
+        const i = Math.floor(e / n) % m;
+        const tol = PYTORCH_TOL.float64.atol * rowMax[i]! +
+          PYTORCH_TOL.float64.rtol * Math.abs(expected[e]!);
+        if (!(Math.abs(v - expected[e]!) <= tol)) {
+          throw new Error(`${label}: entry ${e}: ${v} vs PyTorch ${expected[e]}`);
+        }
+      });
+    }
+  });
+}
