@@ -1,5 +1,6 @@
 import { denormalizeJacobian, userScriptDenormalize } from "../../lib/jacobian/chain_rule.ts";
 import { makeJacobians } from "../../lib/jacobian/types.ts";
+import { readScaling } from "../../lib/scaling/read_scaling.ts";
 import { assertEquals, assertThrows } from "../_assert.ts";
 import { assertAllClose, type Tolerance } from "./_close.ts";
 
@@ -89,16 +90,12 @@ for (const model of ["fastkan", "effkan", "mlp"]) {
       min: rows.map((r) => r.min),
       max: rows.map((r) => r.max),
     });
-    const chain = denormalizeJacobian(jNorm, {
-      inputs: minMax(
-        oracle.scaling.inputs.map((r) => r.min),
-        oracle.scaling.inputs.map((r) => r.max),
-      ),
-      outputs: minMax(
-        oracle.scaling.outputs.map((r) => r.min),
-        oracle.scaling.outputs.map((r) => r.max),
-      ),
-    });
+    // The project's own scaling reader plugs in as the AffineScaling.
+    const scaling = await readScaling(
+      new URL(`../../data/models/${model}/scaling.csv`, import.meta.url).pathname,
+      { inputCount: oracle.inputs.length, outputCount: oracle.outputs.length },
+    );
+    const chain = denormalizeJacobian(jNorm, scaling);
     // Entries are compared relative to the largest |J| of their output row.
     const m = oracle.outputs.length;
     const n = oracle.inputs.length;
