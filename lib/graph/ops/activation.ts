@@ -1,0 +1,113 @@
+/**
+ * Activations: Relu, LeakyRelu, Elu, Selu, Sigmoid, HardSigmoid, Tanh,
+ * Softplus, Softsign, Erf, Clip. Piecewise formulas are written without
+ * `where` so their gradients stay finite (the exponential branch sees
+ * `min(x, 0)`, never a large positive x).
+ *
+ * @module
+ */
+import { tf } from "../../tf/backend.ts";
+import { isHost, toTensor, type Value } from "../value.ts";
+import { need, scalarOf, unary } from "./_util.ts";
+import type { OpEntry } from "./types.ts";
+
+/** `relu(x) + alpha * (exp(min(x, 0)) - 1)`: x for x > 0, alpha(e^x - 1) otherwise. */
+function eluLike(x: tf.Tensor, alpha: number): tf.Tensor {
+  return tf.add(tf.relu(x), tf.mul(alpha, tf.sub(tf.exp(tf.minimum(x, 0)), 1)));
+}
+
+function erfHost(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is too coarse for float64; use a series / continued fraction.
+  const t = Math.abs(x);
+  if (t < 2.5) {
+    let sum = t;
+    let term = t;
+    for (let n = 1; n < 80; n++) {
+      term *= -t * t / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc continued fraction (Lentz) for |x| >= 2.5.
+  let f = t;
+  let c = t;
+  let d = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    d = t + an * d;
+    d = d === 0 ? 1e-300 : 1 / d;
+    c = t + an / c;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-t * t) / (f * Math.sqrt(Math.PI));
+  return Math.sign(x) * (1 - erfc);
+}
+
+/** The activation ops. */
+export const ACTIVATION_OPS: readonly OpEntry[] = [
+  unary("Relu", tf.relu, (x) => Math.max(x, 0)),
+  unary("Sigmoid", tf.sigmoid, (x) => 1 / (1 + Math.exp(-x))),
+  unary("Tanh", tf.tanh, Math.tanh),
+  unary("Softplus", tf.softplus, (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))),
+  unary("Softsign", (x) => tf.div(x, tf.add(1, tf.abs(x))), (x) => x / (1 + Math.abs(x))),
+  unary("Erf", tf.erf, erfHost),
+  {
+    opType: "LeakyRelu",
+    translate(node, inputs, ctx) {
+      const alpha = node.attributes.number("alpha", 0.01);
+      return [tf.leakyRelu(toTensor(need(node, inputs, 0, ctx)), alpha)];
+    },
+  },
+  {
+    opType: "Elu",
+    translate(node, inputs, ctx) {
+      const alpha = node.attributes.number("alpha", 1);
+      return [eluLike(toTensor(need(node, inputs, 0, ctx)), alpha)];
+    },
+  },
+  {
+    opType: "Selu",
+    translate(node, inputs, ctx) {
+      const alpha = node.attributes.number("alpha", 1.67326319217681884765625);
+      const gamma = node.attributes.number("gamma", 1.05070102214813232421875);
+      return [tf.mul(gamma, eluLike(toTensor(need(node, inputs, 0, ctx)), alpha))];
+    },
+  },
+  {
+    opType: "HardSigmoid",
+    translate(node, inputs, ctx) {
+      const alpha = node.attributes.number("alpha", 0.2);
+      const beta = node.attributes.number("beta", 0.5);
+      const x = toTensor(need(node, inputs, 0, ctx));
+      return [tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1)];
+    },
+  },
+  {
+    opType: "Clip",
+    translate(node, inputs, ctx) {
+      const x = toTensor(need(node, inputs, 0, ctx));
+      let lo: Value | number = -Infinity;
+      let hi: Value | number = Infinity;
+      if (node.opset < 11) {
+        lo = node.attributes.number("min", -3.4028234663852886e38);
+        hi = node.attributes.number("max", 3.4028234663852886e38);
+      } else {
+        lo = inputs[1] ?? lo;
+        hi = inputs[2] ?? hi;
+      }
+      const loN = typeof lo === "number" ? lo : isHost(lo) ? scalarOf(lo, node, ctx) : undefined;
+      const hiN = typeof hi === "number" ? hi : isHost(hi) ? scalarOf(hi, node, ctx) : undefined;
+      if (loN !== undefined && hiN !== undefined) return [tf.clipByValue(x, loN, hiN)];
+      let y = x;
+      if (typeof lo !== "number") y = tf.maximum(y, toTensor(lo));
+      else y = tf.maximum(y, lo);
+      if (typeof hi !== "number") y = tf.minimum(y, toTensor(hi));
+      else y = tf.minimum(y, hi);
+      return [y];
+    },
+  },
+];

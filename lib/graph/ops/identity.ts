@@ -1,0 +1,76 @@
+/**
+ * Pass-through and type ops: `Identity`, `Dropout` (inference: identity, the
+ * optional mask output all true) and `Cast` (float/double -> float32 tensor,
+ * integer types -> int32, bool). Casts to int or bool carry no gradient;
+ * a cast from float to float is the identity.
+ *
+ * @module
+ */
+import { tf } from "../../tf/backend.ts";
+import {
+  dimsOf,
+  type ElementKind,
+  type HostValue,
+  kindOf,
+  kindOfDataType,
+  sizeOf,
+  toHost,
+  toTensor,
+  type Value,
+  withoutGradient,
+} from "../value.ts";
+import { need } from "./_util.ts";
+import type { OpEntry, PlannedNode, TranslateContext } from "./types.ts";
+
+function castHost(x: HostValue, to: ElementKind): HostValue {
+  if (x.kind === to) return x;
+  const fn = to === "bool"
+    ? (v: number) => (v !== 0 ? 1 : 0)
+    : to === "int"
+    ? Math.trunc
+    : (v: number) => v;
+  return { kind: to, dims: x.dims, data: x.data.map(fn) };
+}
+
+function castTensor(x: tf.Tensor, to: ElementKind): tf.Tensor {
+  if (kindOf(x) === to) return x;
+  if (to === "float") return tf.cast(x, "float32");
+  return withoutGradient((t) => tf.cast(t, to === "int" ? "int32" : "bool"), [x]);
+}
+
+function dropout(
+  node: PlannedNode,
+  inputs: readonly (Value | undefined)[],
+  ctx: TranslateContext,
+): Value[] {
+  const x = need(node, inputs, 0, ctx);
+  const training = inputs[2];
+  if (training !== undefined && toHost(training).data[0] !== 0) {
+    throw new TypeError(`${ctx.where(node)}: training_mode=true is not supported (inference only)`);
+  }
+  const dims = dimsOf(x);
+  const mask: HostValue = { kind: "bool", dims, data: new Float64Array(sizeOf(dims)).fill(1) };
+  return [x, mask];
+}
+
+/** The pass-through and cast ops. */
+export const IDENTITY_OPS: readonly OpEntry[] = [
+  {
+    opType: "Identity",
+    translate: (node, inputs, ctx) => [need(node, inputs, 0, ctx)],
+    host: (node, inputs, ctx) => [need(node, inputs, 0, ctx)],
+  },
+  { opType: "Dropout", translate: dropout, host: (n, i, c) => dropout(n, i, c) as HostValue[] },
+  {
+    opType: "Cast",
+    translate(node, inputs, ctx) {
+      const to = kindOfDataType(node.attributes.number("to", 1));
+      return [castTensor(toTensor(need(node, inputs, 0, ctx)), to)];
+    },
+    host(node, inputs, ctx) {
+      return [
+        castHost(need(node, inputs, 0, ctx), kindOfDataType(node.attributes.number("to", 1))),
+      ];
+    },
+  },
+];
