@@ -140,6 +140,12 @@ export function computeJacobian(
  * Both sides use the convention `normalized = scale * physical + offset`, so the
  * outputs are denormalized as `(y_n - offset) / scale`.
  *
+ * Precision: the physical inputs and the affine maps are float32, so the
+ * normalized point carries a rounding error of about `6e-8 · |x| / range` (in
+ * normalized units); for an input far from zero compared with its range (say
+ * `x ∈ [1000, 1001]`) prefer the chain rule on a Jacobian taken at points
+ * normalized in float64 (`denormalizeJacobian` in `chain_rule.ts`).
+ *
  * @param f The model in normalized units, `[B, n] -> [B, m]`.
  * @param scaling `inputs` (width `n`) and `outputs` (width `m`) normalizations.
  * @returns The model in physical units, `[B, n] -> [B, m]`.
