@@ -185,6 +185,21 @@ expression). Where several state_dict tensors hold equal values (the grids, whic
 layer of the same width), all are listed; the Identity aliases then show which initializer a later layer
 reads. Initializer names such as `onnx::MatMul_96` are chosen by the exporter and change from export to
 export; map by value or graph position, never by those names.
+
+Numerics worth knowing:
+
+- The oracle is PyTorch's `model.double()`: float32-trained weights cast to float64, but Python-float
+  constants stay exact there (FastKAN's RBF denominator 4/7, LayerNorm epsilon 1e-5), while the ONNX
+  graph stores them as float32 (`Div` by 0.5714286, `epsilon` 9.9999997e-06). A float64 copy of the
+  FastKAN ONNX graph therefore differs from the oracle by up to ~6e-8 in normalized outputs and ~1e-6
+  of an entry's scale in the Jacobian (measured by substituting the float32 constants in PyTorch);
+  effkan and mlp have no such constants.
+- FastKAN's first layer applies LayerNorm across the 4 inputs, so where the normalized inputs are nearly
+  equal (their spread is as small as 0.007 among the 200 points) it is steep: normalized Jacobian
+  entries reach ~35, against ~1.4 for effkan and ~1.2 for mlp; |J| correlates (0.92) with
+  1/std(x_n) over the points.
+- efficient-KAN's bases use `GreaterOrEqual`/`Less`/`And` then `Cast(to=FLOAT)`: a float64 copy must
+  rewrite that `to`; the indicator has zero derivative, the Cox–de Boor products carry the gradient.
 """
     text = intro + "\n" + "\n".join(sections)
     tmp = path + ".tmp"
