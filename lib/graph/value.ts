@@ -83,7 +83,10 @@ export function toTensor(v: Value): tf.Tensor {
 /** Reads a value onto the host (synchronously for a tensor). */
 export function toHost(v: Value): HostValue {
   if (isHost(v)) return v;
-  return { kind: kindOf(v), dims: [...v.shape], data: Float64Array.from(v.dataSync()) };
+  const kind = kindOf(v);
+  const data = Float64Array.from(v.dataSync());
+  if (kind === "bool") { for (let i = 0; i < data.length; i++) data[i] = data[i] !== 0 ? 1 : 0; }
+  return { kind, dims: [...v.shape], data };
 }
 
 /** Number of elements for dims (1 for a scalar). */

@@ -47,7 +47,13 @@ export function node(
   output: string[],
   attribute: onnxProto.onnx.IAttributeProto[] = [],
 ): onnxProto.onnx.INodeProto {
-  return { opType, input, output, attribute, name: `${opType.toLowerCase()}_node` };
+  return {
+    opType,
+    input,
+    output,
+    attribute,
+    name: `${opType.toLowerCase()}_${output[0] ?? "node"}`,
+  };
 }
 
 /** Attribute builders. */

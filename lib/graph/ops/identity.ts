@@ -35,7 +35,8 @@ function castHost(x: HostValue, to: ElementKind): HostValue {
 function castTensor(x: tf.Tensor, to: ElementKind): tf.Tensor {
   if (kindOf(x) === to) return x;
   if (to === "float") return tf.cast(x, "float32");
-  return withoutGradient((t) => tf.cast(t, to === "int" ? "int32" : "bool"), [x]);
+  if (to === "int") return withoutGradient((t) => tf.cast(t, "int32"), [x]);
+  return withoutGradient((t) => tf.notEqual(t, tf.zerosLike(t)), [x]);
 }
 
 function dropout(

@@ -1,0 +1,43 @@
+import { assertAgrees, attr, floatInput, node } from "../_tiny_graph.ts";
+
+Deno.test("NORMALIZATION_OPS LayerNormalization matches onnxruntime (axis, epsilon, no bias, Mean/InvStdDev)", async (t) => {
+  await t.step("last axis with bias", async () => {
+    await assertAgrees({
+      nodes: [node("LayerNormalization", ["x", "s", "b"], ["y"])],
+      inputs: [floatInput("x", [3, 6], 81, -2, 3)],
+      initializers: [floatInput("s", [6], 82), floatInput("b", [6], 83)],
+      outputs: ["y"],
+    });
+  });
+  await t.step("axis 1 of a 3-D input, epsilon 1e-3, no bias, extra outputs", async () => {
+    await assertAgrees({
+      nodes: [
+        node("LayerNormalization", ["x", "s"], ["y", "mean", "inv"], [
+          attr.int("axis", 1),
+          attr.float("epsilon", 1e-3),
+        ]),
+      ],
+      inputs: [floatInput("x", [2, 3, 4], 84)],
+      initializers: [floatInput("s", [3, 4], 85)],
+      outputs: ["y", "mean", "inv"],
+    });
+  });
+});
+
+Deno.test("NORMALIZATION_OPS BatchNormalization (inference) matches onnxruntime for 2-D and 3-D inputs", async () => {
+  for (const dims of [[4, 3], [2, 3, 5]]) {
+    await assertAgrees({
+      nodes: [
+        node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], [attr.float("epsilon", 1e-4)]),
+      ],
+      inputs: [floatInput("x", dims, 86)],
+      initializers: [
+        floatInput("s", [3], 87),
+        floatInput("b", [3], 88),
+        floatInput("m", [3], 89),
+        floatInput("v", [3], 90, 0.5, 2),
+      ],
+      outputs: ["y"],
+    });
+  }
+});
