@@ -27,7 +27,6 @@ import {
   shapeSize,
   type StateDict,
   type StateDtype,
-  type StateTensor,
   toFloat64,
   WeightMappingError,
 } from "./state_dict.ts";
@@ -522,7 +521,7 @@ function hostValues(tensor: HostTensor): Float64Array {
 }
 
 /** `"exact"` (bit for bit), `"close"` (within {@linkcode RECIPE_MATCH_TOLERANCE}) or `"no"`. */
-export function compareValues(
+function compareValues(
   target: Float64Array,
   value: Float64Array,
   init: { readonly dataType: number },
@@ -728,13 +727,4 @@ function* candidates(
       }
     }
   }
-}
-
-/** Values of a state_dict tensor as the initializer precision sees them (for tests and apply). */
-export function roundedValues(
-  tensor: StateTensor,
-  init: { readonly dataType: number },
-): Float64Array {
-  const round = rounding(init);
-  return toFloat64(tensor).map(round);
 }

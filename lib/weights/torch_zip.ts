@@ -224,11 +224,10 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
           throw new SyntaxError(`Cannot read ${where}: the pickle calls ${callable.qualified}`);
       }
     },
-    build(target, state) {
+    build(target) {
       // OrderedDict state (the state_dict's `_metadata` attribute) and Parameter
       // state carry no values; anything else is unexpected.
       if (target instanceof PickleDict || target instanceof TensorValue) return target;
-      void state;
       throw new SyntaxError(`Cannot read ${where}: BUILD on an unexpected object`);
     },
   }, where);
