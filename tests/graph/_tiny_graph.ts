@@ -7,6 +7,9 @@
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { compileGraph } from "../../lib/graph/interpreter.ts";
+import type { TfModel } from "../../lib/graph/tf_model.ts";
+import { decodeOnnxModel, type OnnxModel } from "../../lib/onnx/model.ts";
+import { createOrtRunner } from "../../lib/onnx/ort_runner.ts";
 import { toHost, toTensor, type Value } from "../../lib/graph/value.ts";
 import { DataType, encodeTensorProto, type HostTensor } from "../../lib/onnx/tensor.ts";
 import { initTf, tf } from "../../lib/tf/backend.ts";
@@ -28,8 +31,8 @@ export interface TinyGraph {
   readonly nodes: readonly onnxProto.onnx.INodeProto[];
   readonly inputs: readonly TinyTensor[];
   readonly initializers?: readonly TinyTensor[];
-  /** Output names, or `{ name, dataType }` for non-float outputs. */
-  readonly outputs: readonly (string | { name: string; dataType: number })[];
+  /** Output names, or `{ name, dataType, dims }` for non-float outputs or declared shapes. */
+  readonly outputs: readonly (string | { name: string; dataType?: number; dims?: number[] })[];
   /** @default {17} */
   readonly opset?: number;
 }
@@ -120,7 +123,9 @@ export function tinyProto(g: TinyGraph): onnxProto.onnx.ModelProto {
       initializer: (g.initializers ?? []).map(tensorProto),
       input: g.inputs.map((t) => valueInfo(t.name, t.dataType ?? DataType.FLOAT, t.dims)),
       output: g.outputs.map((o) =>
-        typeof o === "string" ? valueInfo(o, DataType.FLOAT) : valueInfo(o.name, o.dataType)
+        typeof o === "string"
+          ? valueInfo(o, DataType.FLOAT)
+          : valueInfo(o.name, o.dataType ?? DataType.FLOAT, o.dims)
       ),
     },
   });
@@ -244,4 +249,69 @@ export function floatInput(
 /** An int64 tensor. */
 export function int64(name: string, data: number[], dims: number[] = [data.length]): TinyTensor {
   return { name, dims, data, dataType: DataType.INT64 };
+}
+
+/** The tiny graph as an {@linkcode OnnxModel} (it must have one 2-D input and one 2-D output). */
+export function tinyOnnxModel(g: TinyGraph): OnnxModel {
+  return decodeOnnxModel(buildTinyModel(g), "tiny.onnx");
+}
+
+/**
+ * Jacobian by float64 central differences of the onnxruntime float64 copy.
+ *
+ * @returns `[N][m][n]`.
+ */
+export async function centralDifferenceJacobian(
+  model: OnnxModel,
+  x: Float64Array,
+  points: number,
+  h = 1e-6,
+): Promise<number[][][]> {
+  const runner = await createOrtRunner(model, { dtype: "float64" });
+  try {
+    const n = runner.inputWidth;
+    const m = runner.outputWidth;
+    const jac = Array.from(
+      { length: points },
+      () => Array.from({ length: m }, () => new Array<number>(n).fill(0)),
+    );
+    for (let j = 0; j < n; j++) {
+      const plus = x.slice();
+      const minus = x.slice();
+      for (let k = 0; k < points; k++) {
+        plus[k * n + j] = x[k * n + j]! + h;
+        minus[k * n + j] = x[k * n + j]! - h;
+      }
+      const [yp, ym] = [await runner.run(plus, points), await runner.run(minus, points)];
+      for (let k = 0; k < points; k++) {
+        for (let i = 0; i < m; i++) jac[k]![i]![j] = (yp[k * m + i]! - ym[k * m + i]!) / (2 * h);
+      }
+    }
+    return jac;
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Jacobian of the tfjs rebuild by reverse mode, one backward pass per output: `[N][m][n]`. */
+export async function autodiffJacobian(
+  model: TfModel,
+  x: Float64Array,
+  points: number,
+): Promise<number[][][]> {
+  await initTf();
+  const n = model.inputWidth;
+  const m = model.outputWidth;
+  const rows: number[][][] = Array.from({ length: points }, () => []);
+  tf.tidy(() => {
+    const xt = tf.tensor2d(Float32Array.from(x), [points, n]);
+    for (let i = 0; i < m; i++) {
+      const g = tf.grad((v: tf.Tensor) =>
+        tf.sum(tf.slice(model.apply(v as tf.Tensor2D), [0, i], [points, 1]))
+      )(xt);
+      const data = g.dataSync();
+      for (let k = 0; k < points; k++) rows[k]![i] = Array.from(data.subarray(k * n, (k + 1) * n));
+    }
+  });
+  return rows;
 }
