@@ -5,6 +5,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "../_assert.ts";
+import { unzipSync, zipSync } from "fflate";
 import { loadStateDict } from "../../lib/weights/load.ts";
 import { readSafetensors, writeSafetensors } from "../../lib/weights/safetensors.ts";
 import { type StateDict, UnsafePickleError } from "../../lib/weights/state_dict.ts";
@@ -147,5 +148,22 @@ Deno.test("readSafetensors() rejects a header length beyond the file and bad dty
     () => readSafetensors(file, "c.safetensors"),
     SyntaxError,
     'tensor "a": unsupported dtype "C64"',
+  );
+});
+
+Deno.test("readTorchZip() rejects a truncated pickle and a missing storage file", async () => {
+  const files = unzipSync(await Deno.readFile(path("small.pth")));
+  const pickle = files["small/data.pkl"]!;
+  const truncated = zipSync({ ...files, "small/data.pkl": pickle.subarray(0, pickle.length - 40) });
+  assertThrows(
+    () => readTorchZip(truncated, "cut.pth"),
+    SyntaxError,
+    "Cannot read cut.pth: small/data.pkl: byte",
+  );
+  const { ["small/data/3"]: _dropped, ...rest } = files;
+  assertThrows(
+    () => readTorchZip(zipSync(rest), "holes.pth"),
+    SyntaxError,
+    "Cannot read holes.pth: storage file small/data/3 is missing",
   );
 });
