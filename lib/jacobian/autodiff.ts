@@ -91,25 +91,43 @@ export function computeJacobian(
       `Cannot compute the Jacobian: ${inputs.length} input names for input width ${n}`,
     );
   }
-  let m = options.outputs?.length;
+  const m = batchedJacobian(points, n, options.outputs?.length, chunkSize, (start, count) => ({
+    f,
+    at: tf.tensor2d(Float32Array.from(x.subarray(start * n, (start + count) * n)), [count, n]),
+  }));
+  const outputs = options.outputs ?? defaultNames("y", m.width);
+  return { points, outputs: [...outputs], inputs: [...inputs], values: m.values };
+}
+
+/**
+ * The loop shared by the Jacobian functions: for each chunk of points,
+ * `chunk(start, count)` gives the function and the tensor to differentiate it
+ * at; `m` backward passes (one per output, over the whole chunk) give the
+ * chunk's `[count, m, n]` block. Every tensor is disposed.
+ */
+function batchedJacobian(
+  points: number,
+  n: number,
+  width: number | undefined,
+  chunkSize: number,
+  chunk: (start: number, count: number) => { f: TfFunction; at: tf.Tensor2D },
+): { width: number; values: Float64Array } {
+  let m = width;
   let values: Float64Array | undefined;
   for (let start = 0; start < points; start += chunkSize) {
     const count = Math.min(chunkSize, points - start);
     const rows = tf.tidy(() => {
-      const xs = tf.tensor2d(Float32Array.from(x.subarray(start * n, (start + count) * n)), [
-        count,
-        n,
-      ]);
-      m ??= outputWidthOf(f, xs, n);
-      const width = m;
-      const grad = tf.grad((v: tf.Tensor) => checkedApply(f, v as tf.Tensor2D, width, n));
+      const { f, at } = chunk(start, count);
+      m ??= outputWidthOf(f, at, n);
+      const w = m;
+      const grad = tf.grad((v: tf.Tensor) => checkedApply(f, v as tf.Tensor2D, w, n));
       const blocks: tf.Tensor2D[] = [];
-      for (let i = 0; i < width; i++) {
+      for (let i = 0; i < w; i++) {
         // d(sum_b y[b, i]) / dx: seed dy = one-hot column i for every sample.
-        const seed = new Float32Array(count * width);
-        for (let b = 0; b < count; b++) seed[b * width + i] = 1;
-        const dy = tf.tensor2d(seed, [count, width]);
-        blocks.push(grad(xs, dy) as tf.Tensor2D);
+        const seed = new Float32Array(count * w);
+        for (let b = 0; b < count; b++) seed[b * w + i] = 1;
+        const dy = tf.tensor2d(seed, [count, w]);
+        blocks.push(grad(at, dy) as tf.Tensor2D);
       }
       // [count, m, n]: stack the per-output rows along axis 1.
       return tf.stack(blocks, 1).dataSync() as Float32Array;
@@ -122,12 +140,108 @@ export function computeJacobian(
       "Cannot compute the Jacobian: with no points, the output names must be given",
     );
   }
-  const outputs = options.outputs ?? defaultNames("y", m);
+  return { width: m, values: values ?? new Float64Array(0) };
+}
+
+/** Options of {@linkcode computePhysicalJacobian}. */
+export interface ComputePhysicalJacobianOptions extends Omit<ComputeJacobianOptions, "inputWidth"> {
+  /**
+   * The points already normalized in float64, `[N, n]` (e.g. by the scaling's
+   * own formula `(x - min) / (max - min)`), so the model sees exactly the
+   * points another computation uses.
+   * @default {scale · x + offset}
+   */
+  normalized?: Float64Array;
+}
+
+/**
+ * Jacobians of the physical-units composition `x -> denormalize(f(normalize(x)))`
+ * by reverse-mode autodiff through the whole composition, float32, batched as
+ * {@linkcode computeJacobian}.
+ *
+ * The composition is differentiated at `δ = 0` in the form
+ * `δ -> denormalize(f(x_n + scale_in · δ))`, where `x_n` are the points
+ * normalized in float64 and rounded once to float32: the derivative with
+ * respect to `δ` is the derivative with respect to the physical input, and the
+ * model sees the same normalized points as a float64 reference does, without
+ * the rounding of physical inputs that {@linkcode composePhysical} incurs.
+ *
+ * @param f The model in normalized units, `[B, n] -> [B, m]`.
+ * @param x Points `[N, n]`, physical units, row-major.
+ * @param scaling Input (width `n`) and output (width `m`) normalizations.
+ * @param options Number of points, names, chunk size.
+ * @returns Jacobians `[N, m, n]`, `∂y_i/∂x_j` in physical units.
+ * @throws {TypeError} If `x` does not hold `N * n` values or `f` returns another width.
+ *
+ * @example Usage
+ * ```ts
+ * import { initTf, tf } from "../tf/backend.ts";
+ * import { computePhysicalJacobian } from "./autodiff.ts";
+ * await initTf();
+ * // y_n = x_n² with x_n = (x - 1000) / 2 and y = 10 y_n: dy/dx = 10 · 2 x_n / 2 = 5 at x = 1001
+ * const jac = computePhysicalJacobian((x) => tf.square(x), new Float64Array([1001]), {
+ *   inputs: [{ scale: 0.5, offset: -500 }],
+ *   outputs: [{ scale: 0.1, offset: 0 }],
+ * }, { points: 1 });
+ * if (Math.abs(jac.values[0]! - 5) > 1e-5) throw new Error(`got ${jac.values[0]}`);
+ * ```
+ */
+export function computePhysicalJacobian(
+  f: TfFunction,
+  x: Float64Array,
+  scaling: AffineScaling,
+  options: ComputePhysicalJacobianOptions,
+): Jacobians {
+  const inSide = readAffineSide(scaling.inputs, {
+    width: affineWidth(scaling.inputs),
+    label: "inputs",
+  });
+  const outSide = readAffineSide(scaling.outputs, {
+    width: affineWidth(scaling.outputs),
+    label: "outputs",
+  });
+  const n = inSide.scale.length;
+  const m = outSide.scale.length;
+  const { points, chunkSize = 1024 } = options;
+  checkCount(points, "number of points", 0);
+  checkCount(chunkSize, "chunk size", 1);
+  if (x.length !== points * n) {
+    throw new TypeError(
+      `Cannot compute the Jacobian: ${x.length} input values do not fill [${points}, ${n}]`,
+    );
+  }
+  const xn = options.normalized ?? new Float64Array(x.length);
+  if (xn.length !== x.length) {
+    throw new TypeError(
+      `Cannot compute the Jacobian: ${xn.length} normalized values for ${x.length} input values`,
+    );
+  }
+  if (options.normalized === undefined) {
+    for (let k = 0; k < x.length; k++) {
+      const j = k % n;
+      xn[k] = inSide.scale[j]! * x[k]! + inSide.offset[j]!;
+    }
+  }
+  const result = batchedJacobian(points, n, m, chunkSize, (start, count) => {
+    const base = tf.tensor2d(Float32Array.from(xn.subarray(start * n, (start + count) * n)), [
+      count,
+      n,
+    ]);
+    const scale = tf.tensor2d(Float32Array.from(inSide.scale), [1, n]);
+    const outOffset = tf.tensor2d(Float32Array.from(outSide.offset), [1, m]);
+    const outScale = tf.tensor2d(Float32Array.from(outSide.scale), [1, m]);
+    const g: TfFunction = (delta) =>
+      tf.div(
+        tf.sub(f(tf.add(base, tf.mul(scale, delta)) as tf.Tensor2D), outOffset),
+        outScale,
+      ) as tf.Tensor2D;
+    return { f: g, at: tf.zeros([count, n]) as tf.Tensor2D };
+  });
   return {
     points,
-    outputs: [...outputs],
-    inputs: [...inputs],
-    values: values ?? new Float64Array(0),
+    outputs: [...(options.outputs ?? defaultNames("y", m))],
+    inputs: [...(options.inputs ?? defaultNames("x", n))],
+    values: result.values,
   };
 }
 

@@ -1,0 +1,35 @@
+/**
+ * `partials forward`: predictions in physical units.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { concatColumns, makeTable, writeNumericCsv } from "../../io/table.ts";
+import type { ForwardEngine } from "../../surrogate/surrogate.ts";
+import { loadModelAndInputs } from "../_load.ts";
+
+/** Options of the `forward` command, as parsed. */
+export interface ForwardCommandOptions {
+  model: string;
+  inputs: string;
+  scaling?: string;
+  engine: ForwardEngine;
+  weights?: string;
+  out: string;
+}
+
+/** Runs the model on the inputs and writes input columns, then one column per output. */
+export async function runForward(options: ForwardCommandOptions): Promise<void> {
+  const { surrogate, inputTable, x, points } = await loadModelAndInputs(options);
+  try {
+    const y = await surrogate.predict(x, { engine: options.engine });
+    await writeNumericCsv(options.out, concatColumns(inputTable, makeTable(surrogate.outputs, y)));
+    console.error(
+      `wrote ${points} predictions of ${
+        surrogate.outputs.join(", ")
+      } (${options.engine}) to ${options.out}`,
+    );
+  } finally {
+    await surrogate.dispose();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * `partials jacobian`: Jacobians in physical units.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { writeNumericCsv } from "../../io/table.ts";
+import { jacobiansToTable } from "../../jacobian/types.ts";
+import type { JacobianMethod } from "../../surrogate/surrogate.ts";
+import { loadModelAndInputs } from "../_load.ts";
+
+/** Options of the `jacobian` command, as parsed. */
+export interface JacobianCommandOptions {
+  model: string;
+  inputs: string;
+  scaling?: string;
+  method: JacobianMethod;
+  weights?: string;
+  out: string;
+}
+
+/** Computes the Jacobians and writes input columns, then `d<out>_d<in>` output-major. */
+export async function runJacobian(options: JacobianCommandOptions): Promise<void> {
+  const { surrogate, inputTable, x, points } = await loadModelAndInputs(options);
+  try {
+    const jac = await surrogate.jacobian(x, { method: options.method });
+    await writeNumericCsv(options.out, jacobiansToTable(inputTable, jac));
+    const how = options.method === "autodiff"
+      ? "reverse-mode autodiff, float32"
+      : "central differences, float64";
+    console.error(
+      `wrote ${points} Jacobians [${jac.outputs.length} x ${jac.inputs.length}] (${how}) to ${options.out}`,
+    );
+  } finally {
+    await surrogate.dispose();
+  }
+}

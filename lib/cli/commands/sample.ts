@@ -1,0 +1,28 @@
+/**
+ * `partials sample`: optimal Latin hypercube samples within bounds.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { writeNumericCsv } from "../../io/table.ts";
+import { latinHypercube } from "../../sampling/latin_hypercube.ts";
+import { readBounds } from "../../sampling/bounds.ts";
+import { parseIntegerOption } from "../_parse.ts";
+
+/** Options of the `sample` command, as parsed. */
+export interface SampleCommandOptions {
+  bounds: string;
+  n: string;
+  seed: string;
+  out: string;
+}
+
+/** Reads the bounds, draws the samples and writes them atomically. */
+export async function runSample(options: SampleCommandOptions): Promise<void> {
+  const n = parseIntegerOption("--n", options.n, 1);
+  const seed = parseIntegerOption("--seed", options.seed, 0, 2 ** 32 - 1);
+  const bounds = await readBounds(options.bounds);
+  const table = latinHypercube(bounds, n, { seed });
+  await writeNumericCsv(options.out, table);
+  console.error(`wrote ${n} points of ${bounds.names.join(", ")} to ${options.out} (seed ${seed})`);
+}

@@ -1,0 +1,121 @@
+/**
+ * The `partials` command line: a thin layer that parses options, lazily
+ * imports one file per command and calls the library. Only this folder prints.
+ *
+ * Exit codes: 0 on success, 2 for a usage error (unknown option, missing
+ * argument), 1 for any other failure. Errors are one line, `error: <message>`,
+ * with the stack only under `--debug`.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { UsageError } from "./_errors.ts";
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name("partials")
+    .description(
+      "Check the derivatives of PyTorch-trained models (ONNX) in physical units, and fix them",
+    )
+    .option("--debug", "print stack traces on errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) });
+
+  program
+    .command("inspect")
+    .description(
+      "Inputs, outputs, op histogram, and every initializer with the state_dict key it maps to",
+    )
+    .argument("<model>", "ONNX model file")
+    .option(
+      "--weights <file>",
+      "PyTorch state_dict (.pth/.pt) or .safetensors to map onto the graph",
+    )
+    .option("--json", "print the report as JSON")
+    .action(async (model, opts) => {
+      const { runInspect } = await import("./commands/inspect.ts");
+      await runInspect(model, opts);
+    });
+
+  program
+    .command("forward")
+    .description("Predictions in physical units")
+    .requiredOption("--model <file>", "ONNX model file")
+    .requiredOption("--inputs <file>", "inputs CSV, physical units, header = input names")
+    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+    .addOption(
+      new Option("--engine <engine>", "forward engine").choices(["ort", "tf"] as const).default(
+        "ort" as const,
+      ),
+    )
+    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .requiredOption("--out <file>", "output CSV: input columns, then one column per output")
+    .action(async (opts) => {
+      const { runForward } = await import("./commands/forward.ts");
+      await runForward(opts);
+    });
+
+  program
+    .command("jacobian")
+    .description("Jacobians in physical units, columns d<out>_d<in> (output-major)")
+    .requiredOption("--model <file>", "ONNX model file")
+    .requiredOption("--inputs <file>", "inputs CSV, physical units")
+    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+    .addOption(
+      new Option(
+        "--method <method>",
+        "autodiff (tfjs, float32) or fd (central differences, float64 onnxruntime)",
+      )
+        .choices(["autodiff", "fd"] as const).default("autodiff" as const),
+    )
+    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .requiredOption("--out <file>", "output CSV")
+    .action(async (opts) => {
+      const { runJacobian } = await import("./commands/jacobian.ts");
+      await runJacobian(opts);
+    });
+
+  program
+    .command("sample")
+    .description("Optimal (maximin) Latin hypercube samples within bounds")
+    .requiredOption("--bounds <file>", "CSV with Variable,Min,Max")
+    .requiredOption("--n <count>", "number of points")
+    .option("--seed <number>", "random seed", "0")
+    .requiredOption("--out <file>", "output CSV")
+    .action(async (opts) => {
+      const { runSample } = await import("./commands/sample.ts");
+      await runSample(opts);
+    });
+
+  return program as unknown as Command;
+}
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = args.includes("--debug");
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its one-line message; help and version exit 0.
+      if (
+        error.code === "commander.helpDisplayed" || error.code === "commander.help" ||
+        error.code === "commander.version"
+      ) return 0;
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${message.split("\n")[0]}`);
+    if (debug && error instanceof Error && error.stack) console.error(error.stack);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  Deno.exit(code);
+}

@@ -1,0 +1,324 @@
+/**
+ * The composed physical-units model `x → normalize → model → denormalize`:
+ * one object that holds the ONNX model (with mapped PyTorch weights applied),
+ * its scaling, and the engines that evaluate and differentiate it —
+ * onnxruntime (float32 forward, float64 copy for finite differences) and the
+ * tfjs rebuild (float32 autodiff). Engines are created on first use.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { type NumericTable } from "../io/table.ts";
+import { loadOnnxModel, type OnnxModel, replaceInitializers } from "../onnx/model.ts";
+import { createOrtRunner, type OrtDtype, type OrtRunner } from "../onnx/ort_runner.ts";
+import { buildTfModel, type TfModel } from "../graph/tf_model.ts";
+import { denormalize, identityScaling, normalize, type Scaling } from "../scaling/scaler.ts";
+import { readScaling } from "../scaling/read_scaling.ts";
+import { loadStateDict } from "../weights/load.ts";
+import { mapStateDict, type WeightMap } from "../weights/map.ts";
+import { applyStateDict } from "../weights/apply.ts";
+import type { StateDict } from "../weights/state_dict.ts";
+import { composePhysical, computePhysicalJacobian } from "../jacobian/autodiff.ts";
+import { finiteDifferenceJacobian } from "../jacobian/finite_differences.ts";
+import type { Jacobians } from "../jacobian/types.ts";
+import { initTf, tf } from "../tf/backend.ts";
+
+/** Options of {@linkcode loadSurrogate}. */
+export interface LoadSurrogateOptions {
+  /**
+   * Scaling file (CSV `Variable,Min,Max` or JSON). Without one the model is
+   * taken to work in physical units (identity scaling).
+   * @default {undefined}
+   */
+  scaling?: string;
+  /**
+   * A PyTorch state_dict (`.pth`/`.pt`/`.safetensors`) mapped onto the graph,
+   * replacing the ONNX file's weights.
+   * @default {undefined}
+   */
+  weights?: string;
+  /**
+   * The state_dict the ONNX file was exported with. Constant folding renames,
+   * transposes and fuses weights; they are found in the graph by their values,
+   * so the map is made with these weights and then filled with `weights`.
+   * @default {`model.pth` or `model.safetensors` beside the ONNX file if present, else `weights` itself}
+   */
+  exportedWeights?: string;
+  /**
+   * Input names from the inputs CSV header; checked against the scaling file's
+   * names, and used as names when there is no scaling file.
+   * @default {undefined}
+   */
+  inputNames?: readonly string[];
+}
+
+/** How to evaluate the model. */
+export type ForwardEngine = "ort" | "tf";
+
+/** How to differentiate the model. */
+export type JacobianMethod = "autodiff" | "fd";
+
+/** Options of {@linkcode Surrogate.jacobian}. */
+export interface SurrogateJacobianOptions {
+  /**
+   * `"autodiff"`: reverse mode through the tfjs rebuild of the composition, float32.
+   * `"fd"`: central differences of the float64 onnxruntime copy of the composition.
+   * @default {"autodiff"}
+   */
+  method?: JacobianMethod;
+  /** With `"fd"`: Richardson extrapolation. @default {false} */
+  richardson?: boolean;
+  /** With `"fd"`: step per input in physical units. @default {ε^(1/3)·range of each input} */
+  step?: number | ArrayLike<number>;
+}
+
+/** A PyTorch-trained model in physical units, with its scaling applied consistently. */
+export interface Surrogate {
+  /** The ONNX model, with `--weights` applied when given. */
+  readonly onnx: OnnxModel;
+  /** The scaling (identity when no scaling file was given). */
+  readonly scaling: Scaling;
+  /** Input names, model order, width `n`. */
+  readonly inputs: readonly string[];
+  /** Output names, model order, width `m`. */
+  readonly outputs: readonly string[];
+  /** The state_dict and its map onto the graph, when `weights` was given. */
+  readonly weights?: { readonly path: string; readonly dict: StateDict; readonly map: WeightMap };
+  /**
+   * Outputs in physical units.
+   *
+   * @param x Points `[N, n]`, physical units, row-major.
+   * @param options `engine`: `"ort"` (onnxruntime, float32) or `"tf"` (the tfjs rebuild, float32).
+   * @returns `[N, m]`, physical units, row-major.
+   */
+  predict(x: Float64Array, options?: { engine?: ForwardEngine }): Promise<Float64Array>;
+  /**
+   * Jacobians of the composed physical function at the points.
+   *
+   * @param x Points `[N, n]`, physical units, row-major.
+   * @returns Jacobians `[N, m, n]`, `∂y_i/∂x_j` in physical units.
+   */
+  jacobian(x: Float64Array, options?: SurrogateJacobianOptions): Promise<Jacobians>;
+  /** The float64 onnxruntime copy of the composition, `[N, n] → [N, m]`, physical units. */
+  predictFloat64(x: Float64Array): Promise<Float64Array>;
+  /** The tfjs rebuild (created on first use). */
+  tfModel(): Promise<TfModel>;
+  /** An onnxruntime session in the given precision (created on first use). */
+  ortRunner(dtype: OrtDtype): Promise<OrtRunner>;
+  /** Releases sessions and tensors. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Loads an ONNX model with its scaling and, optionally, PyTorch weights.
+ *
+ * @param modelPath The ONNX file (input `[batch, n]`, output `[batch, m]`, normalized units).
+ * @param options Scaling file, weights file, input names.
+ * @throws {Error} Naming the file for a missing or malformed model, scaling or weights file,
+ *   a scaling file with the wrong number of rows, or weights that do not fit the graph.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadSurrogate } from "./surrogate.ts";
+ * const root = new URL("../../data/", import.meta.url).pathname;
+ * const model = await loadSurrogate(`${root}models/mlp/model.onnx`, {
+ *   scaling: `${root}seed/olhs_samples_max_min.csv`,
+ * });
+ * const y = await model.predict(new Float64Array([1, 1, 1, 1]));
+ * const jac = await model.jacobian(new Float64Array([1, 1, 1, 1]));
+ * await model.dispose();
+ * if (y.length !== 4 || jac.values.length !== 16) throw new Error("unexpected shapes");
+ * ```
+ */
+export async function loadSurrogate(
+  modelPath: string,
+  options: LoadSurrogateOptions = {},
+): Promise<Surrogate> {
+  let onnx = await loadOnnxModel(modelPath);
+  const n = onnx.input.width;
+  const m = onnx.output.width;
+  let scaling: Scaling;
+  if (options.scaling !== undefined) {
+    scaling = await readScaling(options.scaling, {
+      inputCount: n,
+      outputCount: m,
+      ...(options.inputNames ? { inputNames: options.inputNames } : {}),
+    });
+  } else {
+    const base = identityScaling(n, m);
+    if (options.inputNames !== undefined && options.inputNames.length !== n) {
+      throw new TypeError(
+        `Cannot use ${modelPath}: the model takes ${n} inputs, the inputs have ${options.inputNames.length} columns`,
+      );
+    }
+    scaling = options.inputNames === undefined ? base : {
+      inputs: base.inputs.map((s, j) => ({ ...s, name: options.inputNames![j]! })),
+      outputs: base.outputs,
+    };
+  }
+  let weights: Surrogate["weights"];
+  if (options.weights !== undefined) {
+    const dict = await loadStateDict(options.weights);
+    const exported = options.exportedWeights ?? await findExportedWeights(modelPath);
+    const reference = exported === undefined ? dict : await loadStateDict(exported);
+    const map = mapStateDict(onnx, reference);
+    onnx = replaceInitializers(onnx, applyStateDict(onnx, dict, map));
+    weights = { path: options.weights, dict, map };
+  }
+  return makeSurrogate(onnx, scaling, weights);
+}
+
+/**
+ * The state_dict saved beside an ONNX file by the PyTorch companion
+ * (`model.pth`, else `model.safetensors`), if there is one.
+ */
+export async function findExportedWeights(modelPath: string): Promise<string | undefined> {
+  const dir = dirname(modelPath);
+  for (const name of ["model.pth", "model.safetensors"]) {
+    const path = join(dir, name);
+    try {
+      if ((await Deno.stat(path)).isFile) return path;
+    } catch {
+      // Not there: try the next name.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A {@linkcode Surrogate} from a model already in memory (e.g. a refit one).
+ *
+ * @param onnx The model, normalized units.
+ * @param scaling Its scaling, `n` inputs and `m` outputs.
+ * @throws {TypeError} If the scaling's widths differ from the model's.
+ */
+export function makeSurrogate(
+  onnx: OnnxModel,
+  scaling: Scaling,
+  weights?: Surrogate["weights"],
+): Surrogate {
+  const n = onnx.input.width;
+  const m = onnx.output.width;
+  if (scaling.inputs.length !== n || scaling.outputs.length !== m) {
+    throw new TypeError(
+      `Cannot use ${onnx.source}: the model maps ${n} inputs to ${m} outputs, the scaling has ${scaling.inputs.length} and ${scaling.outputs.length}`,
+    );
+  }
+  const inputs = scaling.inputs.map((s) => s.name);
+  const outputs = scaling.outputs.map((s) => s.name);
+  const runners = new Map<OrtDtype, Promise<OrtRunner>>();
+  let tfModel: Promise<TfModel> | undefined;
+
+  const ortRunner = (dtype: OrtDtype) => {
+    let r = runners.get(dtype);
+    if (r === undefined) {
+      r = createOrtRunner(onnx, { dtype });
+      runners.set(dtype, r);
+    }
+    return r;
+  };
+  const getTfModel = () => {
+    tfModel ??= initTf().then(() => buildTfModel(onnx));
+    return tfModel;
+  };
+  const pointsOf = (x: Float64Array) => {
+    if (x.length % n !== 0) {
+      throw new TypeError(
+        `Cannot evaluate ${onnx.source}: ${x.length} values are not rows of ${n} inputs`,
+      );
+    }
+    return x.length / n;
+  };
+  const viaOrt = async (x: Float64Array, dtype: OrtDtype) => {
+    const runner = await ortRunner(dtype);
+    const points = pointsOf(x);
+    return denormalize(scaling.outputs, await runner.run(normalize(scaling.inputs, x), points));
+  };
+
+  return {
+    onnx,
+    scaling,
+    inputs,
+    outputs,
+    ...(weights ? { weights } : {}),
+    async predict(x, options = {}) {
+      if ((options.engine ?? "ort") === "ort") return await viaOrt(x, "float32");
+      const model = await getTfModel();
+      const points = pointsOf(x);
+      const f = composePhysical((xn) => model.apply(xn), scaling);
+      const y = tf.tidy(() => f(tf.tensor2d(Float32Array.from(x), [points, n])));
+      try {
+        return Float64Array.from(await y.data());
+      } finally {
+        y.dispose();
+      }
+    },
+    async jacobian(x, options = {}) {
+      const points = pointsOf(x);
+      if ((options.method ?? "autodiff") === "autodiff") {
+        const model = await getTfModel();
+        return computePhysicalJacobian((xn) => model.apply(xn), x, scaling, {
+          normalized: normalize(scaling.inputs, x),
+          points,
+          inputs,
+          outputs,
+        });
+      }
+      return await finiteDifferenceJacobian((xs) => viaOrt(xs, "float64"), x, {
+        points,
+        inputWidth: n,
+        outputWidth: m,
+        inputs,
+        outputs,
+        inputScale: scaling.inputs.map((s) => 1 / s.scale),
+        dtype: "float64",
+        ...(options.richardson ? { richardson: true } : {}),
+        ...(options.step !== undefined ? { step: options.step } : {}),
+      });
+    },
+    predictFloat64: (x) => viaOrt(x, "float64"),
+    tfModel: getTfModel,
+    ortRunner,
+    async dispose() {
+      for (const r of runners.values()) await (await r).release();
+      runners.clear();
+      if (tfModel) (await tfModel).dispose();
+      tfModel = undefined;
+    },
+  };
+}
+
+/**
+ * The model-input columns of an inputs table, in model order: the columns
+ * named like the model's inputs when the table has them all (other columns,
+ * such as outputs, are ignored), otherwise all columns when there are exactly `n`.
+ *
+ * @param table Inputs CSV, physical units.
+ * @param inputs The model's input names, width `n`.
+ * @param source File name for messages.
+ * @returns `[N, n]` row-major.
+ * @throws {TypeError} If neither rule applies, naming the file and the missing columns.
+ */
+export function selectInputColumns(
+  table: NumericTable,
+  inputs: readonly string[],
+  source: string,
+): Float64Array {
+  const width = table.columns.length;
+  const index = inputs.map((name) => table.columns.indexOf(name));
+  if (index.every((c) => c >= 0)) {
+    if (index.every((c, j) => c === j) && width === inputs.length) return table.data;
+    const out = new Float64Array(table.rows * inputs.length);
+    for (let r = 0; r < table.rows; r++) {
+      index.forEach((c, j) => out[r * inputs.length + j] = table.data[r * width + c]!);
+    }
+    return out;
+  }
+  if (width === inputs.length) return table.data;
+  const missing = inputs.filter((_, j) => index[j]! < 0);
+  throw new TypeError(
+    `Cannot read ${source}: the model needs ${inputs.length} input columns (${
+      inputs.join(", ")
+    }), the file has ${width} and lacks ${missing.join(", ")}`,
+  );
+}
