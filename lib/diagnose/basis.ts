@@ -166,7 +166,10 @@ function measureBSpline(site: BSplineSite, v: ProbedTensor): BSplineFinding {
     const t = site.knots[features > 1 ? e % features : 0]!;
     const value = v.data[e]!;
     if (value < t[0]! || value >= t[last]!) outsideKnots++;
-    if (value < t[p]! || value >= t[last - p]!) outsideCentral++;
+    // Bases of degree p >= 1 are continuous and the missing one vanishes at its
+    // first knot, so the sum is 1 on the closed [t_p, t_{K-p}]; for p = 0 the
+    // indicators give [t_0, t_K).
+    if (value < t[p]! || (p > 0 ? value > t[last - p]! : value >= t[last]!)) outsideCentral++;
   }
   let knotMin = Infinity;
   let knotMax = -Infinity;
@@ -198,9 +201,9 @@ function measureBSpline(site: BSplineSite, v: ProbedTensor): BSplineFinding {
       fmt(knotMax)
     }), where every basis is zero and the spline path gives neither value nor derivative, and ${
       percent(share(outsideCentral))
-    } lie outside the central grid [${fmt(centralMin)}, ${
-      fmt(centralMax)
-    }) where the bases sum to 1`,
+    } lie outside the central grid [${fmt(centralMin)}, ${fmt(centralMax)}${
+      p > 0 ? "]" : ")"
+    } where the bases sum to 1`,
   };
 }
 

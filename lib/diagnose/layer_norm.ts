@@ -38,8 +38,8 @@ export interface LayerNormSite {
   readonly firstLayer: boolean;
 }
 
-/** Default ε of `LayerNormalization` (ONNX). */
-const ONNX_LAYER_NORM_EPSILON = 1e-5;
+/** Default ε of `LayerNormalization` (ONNX: a float attribute, so float32 1e-5). */
+const ONNX_LAYER_NORM_EPSILON = Math.fround(1e-5);
 
 /**
  * Finds every layer normalization of the graph: `LayerNormalization` nodes and

@@ -92,7 +92,7 @@ export interface BSplineFinding {
   /** Spline order (degree) `p`, the number of Cox–de Boor recursion levels found in the graph. */
   readonly order: number;
   /**
-   * Central grid `[t_p, t_{K−p})` where the order-`p` bases sum to 1, and its
+   * Central grid `[t_p, t_{K−p}]` (`[t_0, t_K)` for `p = 0`) where the order-`p` bases sum to 1, and its
    * number of intervals `K − 2p` (over all rows: smallest start, largest end).
    */
   readonly central: { readonly min: number; readonly max: number; readonly intervals: number };
