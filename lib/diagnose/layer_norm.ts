@@ -157,7 +157,8 @@ export interface MeasureLayerNormOptions {
 /**
  * Measures a layer normalization at the probed values of its input `X`:
  * for each normalized row (float64 from the float32 values), σ, 1/σ and the
- * numerical rank of `diag(γ)/σ · (I − 11ᵀ/k − zzᵀ/k)`.
+ * numerical rank of `diag(γ)/σ · (I − 11ᵀ/k − zzᵀ/k)` (rows with σ = 0 have
+ * none and are counted in `singularRows`).
  *
  * @param site The site from {@linkcode findLayerNorms}.
  * @param x The probed input, dims `[N, …]`.
@@ -210,13 +211,16 @@ export function measureLayerNorm(
         jac[i * k + j] = (gi / s) * ((i === j ? 1 : 0) - 1 / k - (z[i]! * z[j]!) / k);
       }
     }
-    ranks[r] = numericalRank(jac, k, { tolerance: rankTolerance });
+    // σ = 0 (ε = 0 and k equal values): the normalization is 0/0 and has no Jacobian
+    ranks[r] = s > 0 ? numericalRank(jac, k, { tolerance: rankTolerance }) : NaN;
   }
-  const rank = extent(ranks);
+  const defined = ranks.filter((r) => !Number.isNaN(r));
+  const singularRows = rows - defined.length;
+  const rank = extent(defined);
   const sigmaMin = extent(sigma).min;
   const gainMax = extent(gain).max;
   const counts = new Map<number, number>();
-  for (const r of ranks) counts.set(r, (counts.get(r) ?? 0) + 1);
+  for (const r of defined) counts.set(r, (counts.get(r) ?? 0) + 1);
   const rankCounts = [...counts].sort((a, b) => a[0] - b[0]).map(([r, n]) => ({
     rank: r,
     rows: n,
@@ -244,6 +248,7 @@ export function measureLayerNorm(
     epsilon: site.epsilon,
     rank,
     rankCounts,
+    singularRows,
     rankTolerance,
     sigma: { min: sigmaMin, median: median(sigma) },
     gain: { max: gainMax, median: median(gain) },

@@ -40,8 +40,10 @@ export interface LayerNormFinding {
   readonly rows: number;
   /** ε added to the variance. */
   readonly epsilon: number;
-  /** Numerical rank of the `k × k` Jacobian over the rows. */
+  /** Numerical rank of the `k × k` Jacobian over the rows (NaN when every row is singular). */
   readonly rank: Range;
+  /** Rows with σ = 0 (ε = 0 and equal values): 0/0, no Jacobian, left out of `rank`. */
+  readonly singularRows: number;
   /** Number of rows at each rank, ascending by rank. */
   readonly rankCounts: readonly { readonly rank: number; readonly rows: number }[];
   /** Relative pivot tolerance used for the rank (pivots below `tol · max|J|` count as zero). */
