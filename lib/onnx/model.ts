@@ -8,6 +8,7 @@
  */
 import onnxProto from "onnx-proto";
 import { readBinaryFile } from "../io/table.ts";
+import { rewriteForFloat64 } from "./_float64_rewrites.ts";
 import {
   convertFloatTensor,
   DataType,
@@ -156,7 +157,10 @@ export function replaceInitializers(
 /**
  * A float64 copy of the model: float initializers, `Constant` and
  * `ConstantOfShape` float values, `Cast(to=float)` targets and the element
- * types of inputs, outputs and value infos become double. Run it in
+ * types of inputs, outputs and value infos become double. Ops that
+ * onnxruntime implements for float only (Elu, Selu, HardSigmoid, Softplus,
+ * Softsign, Erf) are rewritten into double-capable ops (Erf to ~1e-16
+ * absolute). Run it in
  * onnxruntime with `graphOptimizationLevel: "basic"` (higher levels fuse
  * patterns into kernels that have no float64 implementation).
  *
@@ -207,6 +211,12 @@ export function toFloat64(model: OnnxModel): OnnxModel {
   ) {
     const tensorType = info.type?.tensorType;
     if (tensorType && tensorType.elemType === DataType.FLOAT) tensorType.elemType = DataType.DOUBLE;
+  }
+  const nodes = graph.node ?? [];
+  if (nodes.some((n, i) => rewriteForFloat64(n, i) !== undefined)) {
+    graph.node = nodes.flatMap((n, i) => rewriteForFloat64(n, i) ?? [n]);
+    // Value infos of rewritten outputs stay valid (same names, double).
+    return fromProto(cloneProto(proto), model.source);
   }
   return fromProto(proto, model.source);
 }

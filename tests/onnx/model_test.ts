@@ -172,3 +172,89 @@ Deno.test("toFloat64() gives a double graph (Constant, Cast, initializers) that 
   // Not a float32 result in disguise: some value is not representable in float32.
   assertEquals(Array.from(y64).some((v) => Math.fround(v) !== v), true);
 });
+
+/** float64 graph vs an exact float64 formula (or Python's math.erf), absolute. */
+const FLOAT64_TOL = 1e-14;
+
+Deno.test("toFloat64() rewrites float-only ops (Elu, Selu, HardSigmoid, Softplus, Softsign, Erf) exactly enough for onnxruntime float64", async (t) => {
+  // Reference values: Python's math.erf.
+  const erfPoints = [
+    -6,
+    -3.1,
+    -2,
+    -1.999,
+    -0.7,
+    -1e-3,
+    0,
+    0.05,
+    0.5,
+    1,
+    1.5,
+    1.99,
+    2,
+    2.01,
+    2.5,
+    3,
+    4,
+    5.5,
+  ];
+  const erfValues = [
+    -1.0,
+    -0.9999883513426328,
+    -0.9953222650189527,
+    -0.9953015566513705,
+    -0.6778011938374184,
+    -0.0011283787909692365,
+    0.0,
+    0.05637197779701663,
+    0.5204998778130465,
+    0.8427007929497149,
+    0.9661051464753108,
+    0.995111413199617,
+    0.9953222650189527,
+    0.9955248493552482,
+    0.999593047982555,
+    0.9999779095030014,
+    0.9999999845827421,
+    0.9999999999999927,
+  ];
+  const xs = [-40, -3, -1.2, -0.5, 0, 0.25, 1, 2.7, 40];
+  const elu = (v: number, a: number) => (v > 0 ? v : a * Math.expm1(v));
+  const cases: [
+    string,
+    onnxProto.onnx.IAttributeProto[],
+    number[],
+    (v: number, i: number) => number,
+  ][] = [
+    ["Elu", [attr.float("alpha", 0.7)], xs, (v) => elu(v, Math.fround(0.7))],
+    [
+      "Selu",
+      [],
+      xs,
+      (v) =>
+        Math.fround(1.05070102214813232421875) * elu(v, Math.fround(1.67326319217681884765625)),
+    ],
+    ["HardSigmoid", [], xs, (v) => Math.min(1, Math.max(0, Math.fround(0.2) * v + 0.5))],
+    ["Softplus", [], xs, (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))],
+    ["Softsign", [], xs, (v) => v / (1 + Math.abs(v))],
+    ["Erf", [], erfPoints, (_v, i) => erfValues[i]!],
+  ];
+  for (const [op, attrs, points, f] of cases) {
+    await t.step(op, async () => {
+      const model = decodeOnnxModel(
+        buildTinyModel({
+          nodes: [node(op, ["x"], ["y"], attrs)],
+          inputs: [{ name: "x", dims: [points.length, 1], data: [] }],
+          outputs: [{ name: "y", dims: [points.length, 1] }],
+        }),
+        `${op}.onnx`,
+      );
+      const f64 = toFloat64(model);
+      assertEquals(f64.proto.graph!.node!.some((n) => n.opType === op), false);
+      const runner = await createOrtRunner(f64);
+      const y = await runner.run(Float64Array.from(points), points.length);
+      await runner.release();
+      points.forEach((v, i) => assertAlmostEquals(y[i]!, f(v, i), FLOAT64_TOL, `${op}(${v})`));
+    });
+  }
+});
