@@ -78,6 +78,26 @@ function buildProgram(): Command {
     });
 
   program
+    .command("check")
+    .description("Model vs analytic reference vs finite differences: error table, CSVs, report")
+    .requiredOption("--model <file>", "ONNX model file")
+    .requiredOption("--inputs <file>", "evaluation points CSV, physical units")
+    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+    .requiredOption(
+      "--reference <file>",
+      "analytic reference: equations JSON or a TypeScript module",
+    )
+    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .option(
+      "--out <dir>",
+      "folder for jacobian_results.csv, prediction.csv, metrics.json, report.html",
+    )
+    .action(async (opts) => {
+      const { runCheck } = await import("./commands/check.ts");
+      await runCheck(opts);
+    });
+
+  program
     .command("sample")
     .description("Optimal (maximin) Latin hypercube samples within bounds")
     .requiredOption("--bounds <file>", "CSV with Variable,Min,Max")

@@ -1,0 +1,133 @@
+/**
+ * PyTorch's own values saved next to a model by the companion
+ * (`scripts/pytorch/export.py`): `oracle.json`, format `partials-oracle/1`,
+ * and the parity checks of the toolkit against them.
+ *
+ * @module
+ */
+import { compareJacobians } from "../compare/jacobians.ts";
+import { compareValues } from "../compare/values.ts";
+import { readTextFile } from "../io/table.ts";
+import type { Surrogate } from "../surrogate/surrogate.ts";
+
+/** The fields of `oracle.json` the toolkit reads; arrays are `[N][m]` or `[N][m][n]`. */
+export interface Oracle {
+  readonly format: "partials-oracle/1";
+  readonly model?: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly points_physical: readonly (readonly number[])[];
+  readonly outputs_physical: readonly (readonly number[])[];
+  readonly outputs_float32: readonly (readonly number[])[];
+  readonly jacobian_physical: readonly (readonly (readonly number[])[])[];
+}
+
+/** Tolerances of the parity checks against PyTorch, as fractions of ranges over the points. */
+export const PARITY_TOLERANCES = {
+  /** float32 forwards (onnxruntime, tfjs) vs PyTorch float32 outputs, per output range. */
+  forward: 1e-5,
+  /** float32 autodiff vs PyTorch float64 autograd, per entry range. */
+  autodiff: 1e-4,
+  /** float64 finite differences of the onnxruntime float64 copy vs PyTorch float64, per entry range. */
+  finiteDifferences: 1e-3,
+} as const;
+
+/**
+ * Reads and checks an oracle file.
+ *
+ * @throws {SyntaxError} If it is not JSON or not format `partials-oracle/1`, naming the file and field.
+ */
+export async function readOracle(path: string): Promise<Oracle> {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readTextFile(path));
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new SyntaxError(`Cannot read ${path}: ${error.message}`);
+    }
+    throw error;
+  }
+  if (json.format !== "partials-oracle/1") {
+    throw new SyntaxError(`Cannot read ${path}: format is ${json.format}, not partials-oracle/1`);
+  }
+  for (
+    const field of ["inputs", "outputs", "points_physical", "outputs_physical", "jacobian_physical"]
+  ) {
+    if (!Array.isArray(json[field])) {
+      throw new SyntaxError(`Cannot read ${path}: field "${field}" is missing or not an array`);
+    }
+  }
+  return json as unknown as Oracle;
+}
+
+/** One parity measurement: the worst error and where. */
+export interface ParityMeasure {
+  readonly value: number;
+  readonly where: string;
+  readonly tolerance: number;
+  readonly pass: boolean;
+}
+
+/** The toolkit's engines vs PyTorch at the oracle's points. */
+export interface OracleParity {
+  readonly points: number;
+  /** onnxruntime float32 forward vs PyTorch, worst range-normalized over outputs. */
+  readonly forwardOrt: ParityMeasure;
+  /** tfjs rebuild forward vs PyTorch. */
+  readonly forwardTf: ParityMeasure;
+  /** float32 autodiff vs PyTorch float64 autograd, worst range-normalized over entries. */
+  readonly autodiff: ParityMeasure;
+  /** float64 finite differences vs PyTorch float64 autograd. */
+  readonly finiteDifferences: ParityMeasure;
+}
+
+/**
+ * Compares the surrogate's forwards and Jacobians with PyTorch's saved values.
+ *
+ * @throws {TypeError} If the oracle's variables differ from the surrogate's.
+ */
+export async function checkOracleParity(
+  surrogate: Surrogate,
+  oracle: Oracle,
+): Promise<OracleParity> {
+  const same = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((v, i) => v === b[i]);
+  if (!same(oracle.inputs, surrogate.inputs) || !same(oracle.outputs, surrogate.outputs)) {
+    throw new TypeError(
+      `Cannot compare with the oracle: it has ${oracle.inputs.join(",")} → ${
+        oracle.outputs.join(",")
+      }, the model ${surrogate.inputs.join(",")} → ${surrogate.outputs.join(",")}`,
+    );
+  }
+  const points = oracle.points_physical.length;
+  const x = Float64Array.from(oracle.points_physical.flat());
+  const names = { points, outputs: surrogate.outputs, inputs: surrogate.inputs };
+  const expected = Float64Array.from(oracle.outputs_physical.flat());
+  const forward = async (engine: "ort" | "tf"): Promise<ParityMeasure> => {
+    const cmp = compareValues(await surrogate.predict(x, { engine }), expected, {
+      points,
+      names: surrogate.outputs,
+    });
+    return measure(
+      cmp.worstRangeNormalized.value,
+      cmp.worstRangeNormalized.name,
+      PARITY_TOLERANCES.forward,
+    );
+  };
+  const pytorch = { ...names, values: Float64Array.from(oracle.jacobian_physical.flat(2)) };
+  const jac = async (method: "autodiff" | "fd", tolerance: number): Promise<ParityMeasure> => {
+    const cmp = compareJacobians(await surrogate.jacobian(x, { method }), pytorch);
+    return measure(cmp.worstRangeNormalized.value, cmp.worstRangeNormalized.label, tolerance);
+  };
+  return {
+    points,
+    forwardOrt: await forward("ort"),
+    forwardTf: await forward("tf"),
+    autodiff: await jac("autodiff", PARITY_TOLERANCES.autodiff),
+    finiteDifferences: await jac("fd", PARITY_TOLERANCES.finiteDifferences),
+  };
+}
+
+function measure(value: number, where: string, tolerance: number): ParityMeasure {
+  return { value, where, tolerance, pass: value <= tolerance };
+}

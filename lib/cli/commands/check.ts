@@ -1,0 +1,36 @@
+/**
+ * `partials check`: model vs analytic reference vs finite differences.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { checkModel } from "../../check/check.ts";
+import { formatCheckResult, writeCheckOutputs } from "../../check/write.ts";
+import { loadReference } from "../../reference/load.ts";
+import { loadModelAndInputs } from "../_load.ts";
+
+/** Options of the `check` command, as parsed. */
+export interface CheckCommandOptions {
+  model: string;
+  inputs: string;
+  scaling?: string;
+  reference: string;
+  weights?: string;
+  out?: string;
+}
+
+/** Runs the check, prints the table and the diagnosis, writes the files when `--out` is given. */
+export async function runCheck(options: CheckCommandOptions): Promise<void> {
+  const reference = await loadReference(options.reference);
+  const { surrogate, x } = await loadModelAndInputs(options);
+  try {
+    const result = await checkModel(surrogate, reference, x);
+    console.log(formatCheckResult(result));
+    if (options.out !== undefined) {
+      const written = await writeCheckOutputs(result, options.out);
+      console.error(`wrote ${written.join(", ")}`);
+    }
+  } finally {
+    await surrogate.dispose();
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * `deno task verify`: the main job. For every bundled PyTorch-trained model (or
+ * the model you name), it checks that the toolkit reproduces PyTorch (forward
+ * and Jacobians), that the scaling is consistent and the differentiation
+ * right, then compares the model's Jacobian with the analytic reference and
+ * says where the discrepancy comes from. Writes `out/verify/<model>/`
+ * (`jacobian_results.csv`, `prediction.csv`, `metrics.json`, `report.html`).
+ * Exits 1 if any consistency check fails; a poor fit alone is a finding, not a failure.
+ *
+ * Usage:
+ *   deno task verify
+ *   deno task verify --model M.onnx --scaling S.csv --inputs X.csv --reference R.json [--weights W] [--out DIR]
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { basename, dirname, join } from "node:path";
+import { Command } from "@commander-js/extra-typings";
+import { checkModel, type CheckResult } from "../lib/check/check.ts";
+import { checkOracleParity, type OracleParity, readOracle } from "../lib/check/oracle.ts";
+import { formatCheckResult, writeCheckOutputs } from "../lib/check/write.ts";
+import { readNumericCsv } from "../lib/io/table.ts";
+import { loadReference } from "../lib/reference/load.ts";
+import { loadSurrogate, selectInputColumns } from "../lib/surrogate/surrogate.ts";
+import { initTf } from "../lib/tf/backend.ts";
+import { formatColumns } from "../lib/cli/_table.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const SEED = {
+  scaling: join(root, "data/seed/olhs_samples_max_min.csv"),
+  inputs: join(root, "data/seed/olhs_input.csv"),
+  reference: join(root, "data/seed/equations.json"),
+};
+
+interface ModelReport {
+  name: string;
+  parity?: OracleParity;
+  check: CheckResult;
+  seconds: number;
+}
+
+async function bundledModels(): Promise<string[]> {
+  const dir = join(root, "data/models");
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.isDirectory) names.push(e.name);
+  const paths: string[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name, "model.onnx");
+    try {
+      await Deno.stat(path);
+      paths.push(path);
+    } catch {
+      // A folder without a model is not a bundled model.
+    }
+  }
+  return paths;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function verifyOne(
+  model: string,
+  options: { scaling?: string; inputs: string; reference: string; weights?: string; out: string },
+): Promise<ModelReport> {
+  const started = performance.now();
+  const name = model.endsWith("/model.onnx") ? basename(dirname(model)) : basename(model, ".onnx");
+  const table = await readNumericCsv(options.inputs);
+  const surrogate = await loadSurrogate(model, {
+    ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+  });
+  try {
+    const x = selectInputColumns(table, surrogate.inputs, options.inputs);
+    const reference = await loadReference(options.reference);
+    const oraclePath = join(dirname(model), "oracle.json");
+    const parity = options.weights === undefined && await exists(oraclePath)
+      ? await checkOracleParity(surrogate, await readOracle(oraclePath))
+      : undefined;
+    const check = await checkModel(surrogate, reference, x);
+    await writeCheckOutputs(check, join(options.out, name));
+    return {
+      name,
+      ...(parity ? { parity } : {}),
+      check,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await surrogate.dispose();
+  }
+}
+
+function formatParity(p: OracleParity): string {
+  const line = (label: string, m: OracleParity["forwardOrt"]) =>
+    `  ${label.padEnd(44)} ${
+      m.value.toExponential(1).padStart(8)
+    }  (≤ ${m.tolerance}, worst ${m.where})  ${m.pass ? "ok" : "FAIL"}`;
+  return [
+    `PyTorch parity at the oracle's ${p.points} points (fraction of each output's / entry's range):`,
+    line("forward, onnxruntime float32 vs PyTorch", p.forwardOrt),
+    line("forward, tfjs rebuild float32 vs PyTorch", p.forwardTf),
+    line("Jacobian, tfjs autodiff vs PyTorch float64", p.autodiff),
+    line("Jacobian, float64 finite differences vs PyTorch", p.finiteDifferences),
+  ].join("\n");
+}
+
+function consistent(r: ModelReport): boolean {
+  const p = r.parity;
+  const parityOk = p === undefined ||
+    [p.forwardOrt, p.forwardTf, p.autodiff, p.finiteDifferences].every((m) => m.pass);
+  return parityOk && r.check.verdict.scalingConsistent && r.check.verdict.differentiationCorrect;
+}
+
+function summary(reports: readonly ModelReport[]): string {
+  const sci = (v: number | undefined) => v === undefined ? "-" : v.toExponential(1);
+  const rows = reports.map((r) => {
+    const c = r.check.comparisons;
+    return [
+      r.name,
+      sci(r.parity ? Math.max(r.parity.forwardOrt.value, r.parity.forwardTf.value) : undefined),
+      sci(r.parity?.autodiff.value),
+      sci(r.parity?.finiteDifferences.value),
+      sci(c.scaling.worstRowNormalized.value),
+      sci(c.differentiation.worstRangeNormalized.value),
+      Math.min(...r.check.values.outputs.map((o) => o.r2)).toFixed(4),
+      `${sci(c.fit.worstRowNormalized.value)} (${c.fit.worstRowNormalized.output})`,
+      consistent(r)
+        ? (r.check.verdict.fitDerivativesGood ? "all good" : "fit is the cause")
+        : "INCONSISTENT",
+    ];
+  });
+  return formatColumns(
+    [
+      "model",
+      "fwd vs torch",
+      "AD vs torch",
+      "FD vs torch",
+      "chain rule",
+      "AD vs FD",
+      "min R²",
+      "fit J error (row)",
+      "verdict",
+    ],
+    rows,
+  );
+}
+
+async function main(args: string[]): Promise<number> {
+  const program = new Command()
+    .name("verify")
+    .description("Check the Jacobians of the bundled models, or of yours")
+    .option("--model <file>", "ONNX model (default: every data/models/*/model.onnx)")
+    .option("--scaling <file>", "scaling file (default with the bundled models: the seed case's)")
+    .option("--inputs <file>", "evaluation points CSV, physical units")
+    .option("--reference <file>", "analytic reference (equations JSON or TypeScript module)")
+    .option("--weights <file>", "state_dict replacing the ONNX weights")
+    .option("--out <dir>", "output folder", join(root, "out/verify"))
+    .exitOverride();
+  program.parse(args, { from: "user" });
+  const o = program.opts();
+  const started = performance.now();
+  const backend = await initTf();
+  const models = o.model !== undefined ? [o.model] : await bundledModels();
+  const ownFiles = o.model !== undefined;
+  const options = {
+    inputs: o.inputs ?? SEED.inputs,
+    reference: o.reference ?? SEED.reference,
+    out: o.out,
+    ...(o.scaling !== undefined
+      ? { scaling: o.scaling }
+      : ownFiles
+      ? {}
+      : { scaling: SEED.scaling }),
+    ...(o.weights !== undefined ? { weights: o.weights } : {}),
+  };
+  if (ownFiles && (o.inputs === undefined || o.reference === undefined)) {
+    throw new Error("Cannot verify your model: give --inputs and --reference with --model");
+  }
+  console.log(`partials verify: ${models.length} model(s), tfjs backend ${backend}\n`);
+  const reports: ModelReport[] = [];
+  for (const model of models) {
+    const r = await verifyOne(model, options);
+    reports.push(r);
+    console.log(`=== ${r.name} (${model}) ===`);
+    if (r.parity) console.log(formatParity(r.parity), "\n");
+    console.log(formatCheckResult(r.check));
+    console.log(`(${r.seconds.toFixed(1)} s; files in ${join(options.out, r.name)})\n`);
+  }
+  console.log(
+    "Summary (errors as fractions of range: forward per output, Jacobians per entry or row):",
+  );
+  console.log(summary(reports));
+  const failed = reports.filter((r) => !consistent(r));
+  console.log(
+    `\n${reports.length - failed.length} of ${reports.length} models consistent ` +
+      `(scaling, differentiation${reports.some((r) => r.parity) ? ", PyTorch parity" : ""}) in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+  );
+  return failed.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    const e = error as Error & { code?: string; exitCode?: number };
+    if (e.code?.startsWith("commander.")) Deno.exit(e.code === "commander.helpDisplayed" ? 0 : 2);
+    console.error(`error: ${e.message.split("\n")[0]}`);
+    if (Deno.args.includes("--debug")) console.error(e.stack);
+    Deno.exit(1);
+  }
+}
