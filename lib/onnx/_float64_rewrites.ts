@@ -1,7 +1,8 @@
 /**
  * Rewrites, for the float64 copy of a graph, of the ops that onnxruntime's CPU
  * provider implements for float only (Elu, Selu, HardSigmoid, Softplus,
- * Softsign, Erf) into ops it implements for double. Each rewrite is exact
+ * Softsign, Erf at every opset; LeakyRelu before opset 16; Clip before opset
+ * 12) into ops it implements for double. Each rewrite is exact
  * algebra except Erf, which is evaluated to about 1e-16 absolute: by its
  * Maclaurin series (35 terms) for |x| < 2 and by the continued fraction of
  * erfc (64 levels) for |x| >= 2.
@@ -13,14 +14,16 @@ import { DataType, encodeTensorProto } from "./tensor.ts";
 
 type Node = onnxProto.onnx.INodeProto;
 
-/** Op types rewritten by {@linkcode rewriteForFloat64}. */
-export const FLOAT_ONLY_OPS: ReadonlySet<string> = new Set([
-  "Elu",
-  "Selu",
-  "HardSigmoid",
-  "Softplus",
-  "Softsign",
-  "Erf",
+/** Op types rewritten by {@linkcode rewriteForFloat64}, with the opset from which onnxruntime has a double kernel. */
+export const FLOAT_ONLY_OPS: ReadonlyMap<string, number> = new Map([
+  ["Elu", Infinity],
+  ["Selu", Infinity],
+  ["HardSigmoid", Infinity],
+  ["Softplus", Infinity],
+  ["Softsign", Infinity],
+  ["Erf", Infinity],
+  ["LeakyRelu", 16],
+  ["Clip", 12],
 ]);
 
 const ERF_SERIES_TERMS = 35;
@@ -108,9 +111,10 @@ function erf(e: Emitter, x: string, output: string): string {
  * The nodes that replace `node` in a double graph, or `undefined` if it needs
  * no rewrite.
  */
-export function rewriteForFloat64(node: Node, index: number): Node[] | undefined {
+export function rewriteForFloat64(node: Node, index: number, opset: number): Node[] | undefined {
   const opType = node.opType ?? "";
-  if ((node.domain ?? "") !== "" || !FLOAT_ONLY_OPS.has(opType)) return undefined;
+  const since = FLOAT_ONLY_OPS.get(opType);
+  if ((node.domain ?? "") !== "" || since === undefined || opset >= since) return undefined;
   const x = node.input?.[0] ?? "";
   const y = node.output?.[0] ?? "";
   const e = new Emitter(`${node.name || `${opType}_${index}`}`);
@@ -145,6 +149,28 @@ export function rewriteForFloat64(node: Node, index: number): Node[] | undefined
     case "Erf":
       erf(e, x, y);
       break;
+    case "LeakyRelu":
+      e.op("Add", [
+        e.op("Relu", [x]),
+        e.op("Mul", [
+          e.op("Min", [x, e.constant(0)]),
+          e.constant(attrFloat(node, "alpha", Math.fround(0.01))),
+        ]),
+      ], y);
+      break;
+    case "Clip": {
+      // Before opset 11 the bounds are attributes; from 11 optional inputs.
+      const lo = opset < 11
+        ? e.constant(attrFloat(node, "min", -Infinity))
+        : node.input?.[1] || undefined;
+      const hi = opset < 11
+        ? e.constant(attrFloat(node, "max", Infinity))
+        : node.input?.[2] || undefined;
+      const low = lo ? e.op("Max", [x, lo]) : x;
+      if (hi) e.op("Min", [low, hi], y);
+      else e.op("Identity", [low], y);
+      break;
+    }
   }
   return e.nodes;
 }

@@ -159,7 +159,7 @@ export function replaceInitializers(
  * `ConstantOfShape` float values, `Cast(to=float)` targets and the element
  * types of inputs, outputs and value infos become double. Ops that
  * onnxruntime implements for float only (Elu, Selu, HardSigmoid, Softplus,
- * Softsign, Erf) are rewritten into double-capable ops (Erf to ~1e-16
+ * Softsign, Erf; LeakyRelu before opset 16, Clip before 12) are rewritten into double-capable ops (Erf to ~1e-16
  * absolute). Run it in
  * onnxruntime with `graphOptimizationLevel: "basic"` (higher levels fuse
  * patterns into kernels that have no float64 implementation).
@@ -213,8 +213,8 @@ export function toFloat64(model: OnnxModel): OnnxModel {
     if (tensorType && tensorType.elemType === DataType.FLOAT) tensorType.elemType = DataType.DOUBLE;
   }
   const nodes = graph.node ?? [];
-  if (nodes.some((n, i) => rewriteForFloat64(n, i) !== undefined)) {
-    graph.node = nodes.flatMap((n, i) => rewriteForFloat64(n, i) ?? [n]);
+  if (nodes.some((n, i) => rewriteForFloat64(n, i, model.opset) !== undefined)) {
+    graph.node = nodes.flatMap((n, i) => rewriteForFloat64(n, i, model.opset) ?? [n]);
     // Value infos of rewritten outputs stay valid (same names, double).
     return fromProto(cloneProto(proto), model.source);
   }

@@ -176,7 +176,7 @@ Deno.test("toFloat64() gives a double graph (Constant, Cast, initializers) that 
 /** float64 graph vs an exact float64 formula (or Python's math.erf), absolute. */
 const FLOAT64_TOL = 1e-14;
 
-Deno.test("toFloat64() rewrites float-only ops (Elu, Selu, HardSigmoid, Softplus, Softsign, Erf) exactly enough for onnxruntime float64", async (t) => {
+Deno.test("toFloat64() rewrites float-only ops (Elu, Selu, HardSigmoid, Softplus, Softsign, Erf, old LeakyRelu and Clip) exactly enough for onnxruntime float64", async (t) => {
   // Reference values: Python's math.erf.
   const erfPoints = [
     -6,
@@ -239,13 +239,25 @@ Deno.test("toFloat64() rewrites float-only ops (Elu, Selu, HardSigmoid, Softplus
     ["Softsign", [], xs, (v) => v / (1 + Math.abs(v))],
     ["Erf", [], erfPoints, (_v, i) => erfValues[i]!],
   ];
-  for (const [op, attrs, points, f] of cases) {
-    await t.step(op, async () => {
+  const opsetCases: typeof cases = [
+    ["LeakyRelu", [attr.float("alpha", 0.3)], xs, (v) => (v > 0 ? v : Math.fround(0.3) * v)],
+    [
+      "Clip",
+      [attr.float("min", -1), attr.float("max", 2)],
+      xs,
+      (v) => Math.min(2, Math.max(-1, v)),
+    ],
+  ];
+  for (const [op, attrs, points, f] of [...cases, ...opsetCases]) {
+    // LeakyRelu has a double kernel from opset 16 and Clip from 12: test below those.
+    const opset = op === "Clip" ? 9 : op === "LeakyRelu" ? 13 : 17;
+    await t.step(`${op}, opset ${opset}`, async () => {
       const model = decodeOnnxModel(
         buildTinyModel({
           nodes: [node(op, ["x"], ["y"], attrs)],
           inputs: [{ name: "x", dims: [points.length, 1], data: [] }],
           outputs: [{ name: "y", dims: [points.length, 1] }],
+          opset,
         }),
         `${op}.onnx`,
       );
@@ -256,5 +268,34 @@ Deno.test("toFloat64() rewrites float-only ops (Elu, Selu, HardSigmoid, Softplus
       await runner.release();
       points.forEach((v, i) => assertAlmostEquals(y[i]!, f(v, i), FLOAT64_TOL, `${op}(${v})`));
     });
+  }
+});
+
+Deno.test("toFloat64() rewrites Clip with input bounds at opset 11 (min only, max only)", async () => {
+  for (
+    const [inputs, f] of [
+      [["x", "lo"], (v: number) => Math.max(-0.5, v)],
+      [["x", "", "hi"], (v: number) => Math.min(0.5, v)],
+    ] as const
+  ) {
+    const points = [-2, -0.25, 0, 0.75, 3];
+    const model = decodeOnnxModel(
+      buildTinyModel({
+        nodes: [node("Clip", [...inputs], ["y"])],
+        inputs: [{ name: "x", dims: [points.length, 1], data: [] }],
+        initializers: [{ name: "lo", dims: [], data: [-0.5] }, {
+          name: "hi",
+          dims: [],
+          data: [0.5],
+        }],
+        outputs: [{ name: "y", dims: [points.length, 1] }],
+        opset: 11,
+      }),
+      "clip11.onnx",
+    );
+    const runner = await createOrtRunner(toFloat64(model));
+    const y = await runner.run(Float64Array.from(points), points.length);
+    await runner.release();
+    points.forEach((v, i) => assertAlmostEquals(y[i]!, f(v), FLOAT64_TOL));
   }
 });
