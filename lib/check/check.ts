@@ -115,8 +115,8 @@ export interface Verdict {
  * Runs the three-way check at the points `x` (physical units).
  *
  * @param surrogate The model with its scaling.
- * @param reference Analytic reference with the same inputs and outputs (matched by name;
- *   by position when the model's names are the defaults `x1..`, `y1..`).
+ * @param reference Analytic reference with the same inputs and outputs, matched by name
+ *   (outputs by position when the model's are unnamed, `y1..ym`, as without a scaling file).
  * @param x Points `[N, n]`, physical units.
  * @param options Diagnostics and Richardson.
  * @throws {TypeError} If the reference's variables do not match the model's.
@@ -280,8 +280,9 @@ function matchReference(
     }
     const index = model.map((name) => ref.indexOf(name));
     if (index.every((i) => i >= 0)) return index;
-    const defaults = model.every((name, i) => name === `${prefix}${i + 1}`);
-    if (defaults) return model.map((_, i) => i);
+    // Outputs without a scaling file are unnamed (y1..ym): take the reference's in order.
+    const unnamed = prefix === "y" && model.every((name, i) => name === `y${i + 1}`);
+    if (unnamed) return model.map((_, i) => i);
     const missing = model.filter((_, i) => index[i]! < 0);
     throw new TypeError(
       `Cannot check ${surrogate.onnx.source}: model ${side} ${

@@ -1,0 +1,225 @@
+/**
+ * The CLI contracts of DESIGN.md: exit codes, one-line errors, file layouts.
+ * Each case runs `lib/cli/main.ts` in a subprocess, as a user would.
+ */
+import { readNumericCsv } from "../../lib/io/table.ts";
+import { assertEquals, assertFalse, assertLessOrEqual, assertStringIncludes } from "../_assert.ts";
+import { bundledPaths, SEED } from "../_bundled.ts";
+
+const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+
+async function partials(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      MAIN,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Asserts a failed run printed exactly one `error:` line and no stack trace. */
+function assertOneLineError(r: { code: number; stderr: string }, code: number, message: string) {
+  assertEquals(r.code, code);
+  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error"));
+  assertEquals(lines.length, 1, r.stderr);
+  assertStringIncludes(lines[0]!, message);
+  assertFalse(/^\s+at /m.test(r.stderr), "no stack trace without --debug");
+}
+
+Deno.test("partials sample gives byte-identical files for the same seed", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/b.csv`, "Variable,Min,Max\nx1,0,1\nx2,0,2\n");
+  for (const name of ["a", "b"]) {
+    const r = await partials(
+      "sample",
+      "--bounds",
+      `${dir}/b.csv`,
+      "--n",
+      "200",
+      "--seed",
+      "1",
+      "--out",
+      `${dir}/${name}.csv`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+  }
+  assertEquals(await Deno.readFile(`${dir}/a.csv`), await Deno.readFile(`${dir}/b.csv`));
+  const t = await readNumericCsv(`${dir}/a.csv`);
+  assertEquals(t.columns, ["x1", "x2"]);
+  assertEquals(t.rows, 200);
+});
+
+Deno.test("partials refuses bad input with a one-line error and the right exit code", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const model = bundledPaths("mlp").onnx;
+  await Deno.writeTextFile(`${dir}/bad_scaling.csv`, "not,a,scaling\n");
+  await Deno.writeTextFile(`${dir}/short_scaling.csv`, "Variable,Min,Max\nx1,0,1\nx2,0,1\n");
+  await Deno.writeTextFile(
+    `${dir}/zero_range.csv`,
+    "Variable,Min,Max\nx1,1,1\nx2,0,1\nx3,0,1\nx4,0,1\nf1,0,1\nf2,0,1\nf3,0,1\nf4,0,1\n",
+  );
+  await Deno.writeTextFile(`${dir}/bad_inputs.csv`, "x1,x2,x3,x4\n1,2,abc,4\n");
+  await Deno.writeTextFile(`${dir}/bounds.csv`, "Variable,Min,Max\nx1,2,1\n");
+  const cases: [string, string[], number, string][] = [
+    [
+      "scaling without Min/Max",
+      [
+        "forward",
+        "--model",
+        model,
+        "--inputs",
+        SEED.inputs,
+        "--scaling",
+        `${dir}/bad_scaling.csv`,
+        "--out",
+        `${dir}/y.csv`,
+      ],
+      1,
+      'missing column "Min"',
+    ],
+    [
+      "scaling with too few rows",
+      [
+        "forward",
+        "--model",
+        model,
+        "--inputs",
+        SEED.inputs,
+        "--scaling",
+        `${dir}/short_scaling.csv`,
+        "--out",
+        `${dir}/y.csv`,
+      ],
+      1,
+      "needs 8",
+    ],
+    [
+      "zero range",
+      [
+        "jacobian",
+        "--model",
+        model,
+        "--inputs",
+        SEED.inputs,
+        "--scaling",
+        `${dir}/zero_range.csv`,
+        "--out",
+        `${dir}/j.csv`,
+      ],
+      1,
+      "x1",
+    ],
+    [
+      "non-numeric input cell",
+      [
+        "forward",
+        "--model",
+        model,
+        "--inputs",
+        `${dir}/bad_inputs.csv`,
+        "--scaling",
+        SEED.scaling,
+        "--out",
+        `${dir}/y.csv`,
+      ],
+      1,
+      'line 2, column "x3": "abc" is not a number',
+    ],
+    [
+      "missing model file",
+      ["forward", "--model", `${dir}/nope.onnx`, "--inputs", SEED.inputs, "--out", `${dir}/y.csv`],
+      1,
+      "nope.onnx: no such file",
+    ],
+    ["truncated model file", ["inspect", `${dir}/bad_inputs.csv`], 1, "not a valid ONNX model"],
+    [
+      "unknown engine",
+      [
+        "forward",
+        "--model",
+        model,
+        "--inputs",
+        SEED.inputs,
+        "--engine",
+        "gpu",
+        "--out",
+        `${dir}/y.csv`,
+      ],
+      2,
+      "gpu",
+    ],
+    ["missing required option", ["jacobian", "--model", model], 2, "--inputs"],
+    [
+      "non-integer --n",
+      ["sample", "--bounds", `${dir}/bounds.csv`, "--n", "ten", "--out", `${dir}/s.csv`],
+      2,
+      'Invalid --n: "ten"',
+    ],
+    [
+      "Min above Max in bounds",
+      ["sample", "--bounds", `${dir}/bounds.csv`, "--n", "10", "--out", `${dir}/s.csv`],
+      1,
+      "x1",
+    ],
+  ];
+  for (const [name, args, code, message] of cases) {
+    await t.step(name, async () => assertOneLineError(await partials(...args), code, message));
+  }
+  // Nothing was written by the failed runs.
+  for (const f of ["y.csv", "j.csv", "s.csv"]) {
+    assertEquals(await Deno.stat(`${dir}/${f}`).then(() => true, () => false), false, f);
+  }
+});
+
+Deno.test("partials jacobian writes d<out>_d<in> columns output-major, matching PyTorch's Jacobian", async () => {
+  const dir = await Deno.makeTempDir();
+  const paths = bundledPaths("effkan");
+  const r = await partials(
+    "jacobian",
+    "--model",
+    paths.onnx,
+    "--inputs",
+    SEED.inputs,
+    "--scaling",
+    SEED.scaling,
+    "--out",
+    `${dir}/j.csv`,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const j = await readNumericCsv(`${dir}/j.csv`);
+  assertEquals(j.columns.slice(4, 7), ["df1_dx1", "df1_dx2", "df1_dx3"]);
+  assertEquals(j.columns[19], "df4_dx4");
+  const oracle = JSON.parse(await Deno.readTextFile(paths.oracle));
+  // Entry df4_dx1 at the first point, float32 autodiff vs PyTorch float64 (range of df4/dx1 ~ 1e3).
+  const expected = oracle.jacobian_physical[0][3][0] as number;
+  const got = j.data[4 + 12]!;
+  assertEquals(
+    Math.abs(got - expected) <= 1e-4 * Math.abs(expected) + 1e-3,
+    true,
+    `${got} vs ${expected}`,
+  );
+});
+
+Deno.test("partials inspect --weights maps every state_dict key of the bundled models", async () => {
+  for (const name of ["fastkan", "effkan"]) {
+    const paths = bundledPaths(name);
+    const r = await partials("inspect", paths.onnx, "--weights", paths.pth, "--json");
+    assertEquals(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assertEquals(report.coverage, 1);
+    assertEquals(report.producer, "pytorch");
+  }
+});
