@@ -8,6 +8,7 @@ float32 outputs, float64 outputs and float64 autograd Jacobians.
 
 Run with the interpreter that has torch (1.13) and onnx:
     /usr/bin/python3 tests/testdata/onnx/make_torch_exports.py
+    npx --yes deno@2.9.6 fmt tests/testdata/onnx/torch_exports.json
 Seeded: re-running reproduces the files up to exporter version.
 """
 
