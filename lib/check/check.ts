@@ -210,7 +210,8 @@ function judge(r: Omit<CheckResult, "verdict">): Verdict {
   const scalingConsistent = scalingError.value <= CHECK_TOLERANCES.scaling;
   const differentiationCorrect = diffError.value <= CHECK_TOLERANCES.differentiation;
   const fitDerivativesGood = fit.worstRowNormalized.value <= CHECK_TOLERANCES.fit;
-  const share = (v: number) => v >= 1 ? `${v.toPrecision(2)}×` : `${(100 * v).toPrecision(2)}%`;
+  const share = (v: number) =>
+    v >= 1 ? `${v.toPrecision(2)} times` : `${(100 * v).toPrecision(2)}% of`;
   const sci = (v: number) => v.toExponential(1);
   const minR2 = Math.min(...r.values.outputs.map((o) => o.r2));
   const worstRow = fit.worstRowNormalized;
@@ -236,7 +237,7 @@ function judge(r: Omit<CheckResult, "verdict">): Verdict {
       minR2.toFixed(4)
     } for every output, yet the model's Jacobian is off by up to ${
       share(worstRow.value)
-    } of output ${worstRow.output}'s largest |∂${worstRow.output}/∂x|` +
+    } output ${worstRow.output}'s largest |∂${worstRow.output}/∂x|` +
     (at === undefined
       ? "."
       : ` (worst entry ${entry.label}: ${at.calc.toPrecision(3)} where the reference is ${
