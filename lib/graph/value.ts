@@ -229,6 +229,20 @@ export function stridedOffsets(
 }
 
 /**
+ * Broadcasts a tensor to `dims` (which must be a broadcast of its shape) by
+ * adding zeros: exact for every value (NaN, ±Infinity included, -0 becomes +0),
+ * and much faster than `tf.broadcastTo` (a Tile) or the broadcasting paths of
+ * the wasm comparison kernels. Bool tensors go through a float 0/1 copy.
+ */
+export function expandTo(t: tf.Tensor, dims: readonly number[]): tf.Tensor {
+  if (t.rank === dims.length && t.shape.every((d, i) => d === dims[i])) return t;
+  if (t.dtype === "bool") {
+    return tf.notEqual(tf.add(tf.cast(t, "float32"), tf.zeros([...dims])), tf.scalar(0));
+  }
+  return tf.add(t, tf.zeros([...dims], t.dtype));
+}
+
+/**
  * Runs `fn` on tensors with a zero gradient for every input: for ops with
  * bool or integer outputs (comparisons, logical ops, casts to int), which tfjs
  * has no gradient for, so the tape never needs one.

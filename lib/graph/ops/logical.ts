@@ -8,7 +8,14 @@
  * @module
  */
 import { tf } from "../../tf/backend.ts";
-import { hostMap, type HostValue, toTensor, withoutGradient } from "../value.ts";
+import {
+  broadcastShapes,
+  expandTo,
+  hostMap,
+  type HostValue,
+  toTensor,
+  withoutGradient,
+} from "../value.ts";
 import { need } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
@@ -22,7 +29,9 @@ function compare(
     translate(node, inputs, ctx) {
       const a = toTensor(need(node, inputs, 0, ctx));
       const b = toTensor(need(node, inputs, 1, ctx));
-      return [withoutGradient(tfFn, [a, b])];
+      // The wasm comparison kernels are ~10x slower when they broadcast: expand first.
+      const dims = broadcastShapes(a.shape, b.shape);
+      return [withoutGradient((p, q) => tfFn(expandTo(p, dims), expandTo(q, dims)), [a, b])];
     },
     host(node, inputs, ctx) {
       const a = need(node, inputs, 0, ctx);
@@ -58,7 +67,9 @@ export const LOGICAL_OPS: readonly OpEntry[] = [
       const c = toTensor(need(node, inputs, 0, ctx));
       const a = toTensor(need(node, inputs, 1, ctx));
       const b = toTensor(need(node, inputs, 2, ctx));
-      return [tf.where(c, a, b)];
+      // tf.where broadcasts with tf.broadcastTo (a slow Tile in wasm): expand first.
+      const dims = broadcastShapes(c.shape, a.shape, b.shape);
+      return [tf.where(expandTo(c, dims), expandTo(a, dims), expandTo(b, dims))];
     },
     host(node, inputs, ctx) {
       const c = need(node, inputs, 0, ctx);
