@@ -234,3 +234,28 @@ Deno.test("buildTfModel() activation gradients match their analytic derivatives"
     });
   }
 });
+
+Deno.test("buildTfModel() gradients through Expand and batch-broadcast MatMul match central differences", async () => {
+  await assertGradientsMatch({
+    nodes: [
+      node("Reshape", ["x", "s4"], ["x4"]),
+      node("MatMul", ["x4", "w"], ["p"]),
+      node("Reshape", ["p", "s2"], ["pf"]),
+      node("Unsqueeze", ["x", "ax1"], ["x3"]),
+      node("Expand", ["x3", "e"], ["xe"]),
+      node("Mul", ["xe", "v"], ["q"]),
+      node("Reshape", ["q", "s2"], ["qf"]),
+      node("Mul", ["pf", "qf"], ["y"]),
+    ],
+    inputs: [io(2)],
+    initializers: [
+      int64("s4", [0, 1, 1, 2]),
+      floatInput("w", [3, 2, 2], 208),
+      int64("s2", [0, -1]),
+      int64("ax1", [1]),
+      int64("e", [1, 3, 2]),
+      floatInput("v", [3, 2], 209),
+    ],
+    outputs: [{ name: "y", dims: [N, 6] }],
+  }, N);
+});

@@ -13,6 +13,7 @@
 import { tf } from "../../tf/backend.ts";
 import {
   broadcastShapes,
+  expandTo,
   hostMap,
   type HostValue,
   isHost,
@@ -94,9 +95,7 @@ function power(
       const out = broadcastShapes(x.shape, y.dims);
       const sq = tf.square(x);
       return [
-        out.every((d, i) => d === x.shape[i]) && out.length === x.rank
-          ? sq
-          : tf.broadcastTo(sq, out),
+        out.every((d, i) => d === x.shape[i]) && out.length === x.rank ? sq : expandTo(sq, out),
       ];
     }
     // The exponent is a constant: a fresh float tensor, so the tape holds no path to it.

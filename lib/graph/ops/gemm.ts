@@ -6,7 +6,7 @@
  * @module
  */
 import { tf } from "../../tf/backend.ts";
-import { broadcastShapes, toTensor } from "../value.ts";
+import { broadcastShapes, expandTo, toTensor } from "../value.ts";
 import { need } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
@@ -22,8 +22,8 @@ function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
     out = tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D);
   } else {
     const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2));
-    const xb = tf.broadcastTo(x, [...batch, ...x.shape.slice(-2)]);
-    const yb = tf.broadcastTo(y, [...batch, ...y.shape.slice(-2)]);
+    const xb = expandTo(x, [...batch, ...x.shape.slice(-2)]);
+    const yb = expandTo(y, [...batch, ...y.shape.slice(-2)]);
     out = tf.matMul(xb, yb);
   }
   if (aVec && bVec) return tf.reshape(out, out.shape.slice(0, -2));

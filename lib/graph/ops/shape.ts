@@ -12,6 +12,7 @@ import {
   broadcastIndex,
   broadcastShapes,
   dimsOf,
+  expandTo,
   hostTake,
   type HostValue,
   isHost,
@@ -270,7 +271,7 @@ function expand(node: PlannedNode, inputs: Inputs, ctx: TranslateContext): Value
   const out = broadcastShapes(dims, ints(need(node, inputs, 1, ctx)));
   if (out.length === dims.length && out.every((d, i) => d === dims[i])) return [x];
   if (isHost(x)) return [hostTake(x, out, broadcastIndex(x.dims, out))];
-  return [tf.broadcastTo(x, out)];
+  return [expandTo(x, out)];
 }
 
 function transpose(node: PlannedNode, inputs: Inputs, ctx: TranslateContext): Value[] {
