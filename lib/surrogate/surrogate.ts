@@ -8,7 +8,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { type NumericTable } from "../io/table.ts";
+import type { NumericTable } from "../io/table.ts";
 import { loadOnnxModel, type OnnxModel, replaceInitializers } from "../onnx/model.ts";
 import { createOrtRunner, type OrtDtype, type OrtRunner } from "../onnx/ort_runner.ts";
 import { buildTfModel, type TfModel } from "../graph/tf_model.ts";
