@@ -109,6 +109,42 @@ function buildProgram(): Command {
       await runSample(opts);
     });
 
+  program
+    .command("refit")
+    .description(
+      "Gradient-enhanced (Sobolev) refit; writes DIR/model.onnx, DIR/model.safetensors, DIR/summary.json",
+    )
+    .requiredOption("--model <file>", "ONNX model file")
+    .requiredOption("--scaling <file>", "scaling file")
+    .option("--reference <file>", "analytic reference giving value and Jacobian targets")
+    .option(
+      "--derivatives <file>",
+      "measured data instead of a reference: CSV with inputs, outputs and d<out>_d<in> columns (physical units)",
+    )
+    .option(
+      "--samples <file>",
+      "training points CSV, physical units (with --reference; --derivatives holds its own points)",
+    )
+    .option(
+      "--weights <file>",
+      "state_dict to start from (default: model.pth or model.safetensors beside the model, if any)",
+    )
+    .option("--lambda <number>", "weight of the Jacobian term (0 = plain value training)", "1")
+    .option("--epochs <number>", "maximum epochs", "200")
+    .option("--batch <number>", "minibatch size", "64")
+    .option("--lr <number>", "Adam learning rate", "0.001")
+    .option("--seed <number>", "random seed", "0")
+    .option(
+      "--holdout <fraction>",
+      "share of samples held out for early stopping and metrics",
+      "0.2",
+    )
+    .requiredOption("--out <dir>", "output folder")
+    .action(async (opts) => {
+      const { runRefit } = await import("./commands/refit.ts");
+      await runRefit(opts);
+    });
+
   return program as unknown as Command;
 }
 
