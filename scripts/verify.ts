@@ -74,6 +74,7 @@ async function verifyOne(
   const surrogate = await loadSurrogate(model, {
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    inputNames: table.columns,
   });
   try {
     const x = selectInputColumns(table, surrogate.inputs, options.inputs);

@@ -31,16 +31,7 @@ export async function loadModelAndInputs(options: ModelInputOptions): Promise<Lo
   const probe = await loadSurrogate(options.model, {
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
-    // Without a scaling file the inputs CSV names the inputs (when its width fits).
-    ...(options.scaling === undefined ? { inputNames: table.columns } : {}),
-  }).catch(async (error) => {
-    // A wider inputs CSV (e.g. samples with outputs) cannot name the inputs: retry without names.
-    if (options.scaling === undefined && error instanceof TypeError) {
-      return await loadSurrogate(options.model, {
-        ...(options.weights !== undefined ? { weights: options.weights } : {}),
-      });
-    }
-    throw error;
+    inputNames: table.columns,
   });
   const x = selectInputColumns(table, probe.inputs, options.inputs);
   return {

@@ -45,8 +45,11 @@ export interface LoadSurrogateOptions {
    */
   exportedWeights?: string;
   /**
-   * Input names from the inputs CSV header; checked against the scaling file's
-   * names, and used as names when there is no scaling file.
+   * The inputs CSV header. When it has exactly `n` columns, these are the
+   * input names: a scaling file that names its variables must name them the
+   * same (else a one-line error names both), one that does not takes them, and
+   * without a scaling file they name the inputs. Other widths are ignored (the
+   * columns are then selected by name, see {@linkcode selectInputColumns}).
    * @default {undefined}
    */
   inputNames?: readonly string[];
@@ -137,22 +140,18 @@ export async function loadSurrogate(
   let onnx = await loadOnnxModel(modelPath);
   const n = onnx.input.width;
   const m = onnx.output.width;
+  const inputNames = options.inputNames?.length === n ? options.inputNames : undefined;
   let scaling: Scaling;
   if (options.scaling !== undefined) {
     scaling = await readScaling(options.scaling, {
       inputCount: n,
       outputCount: m,
-      ...(options.inputNames ? { inputNames: options.inputNames } : {}),
+      ...(inputNames ? { inputNames } : {}),
     });
   } else {
     const base = identityScaling(n, m);
-    if (options.inputNames !== undefined && options.inputNames.length !== n) {
-      throw new TypeError(
-        `Cannot use ${modelPath}: the model takes ${n} inputs, the inputs have ${options.inputNames.length} columns`,
-      );
-    }
-    scaling = options.inputNames === undefined ? base : {
-      inputs: base.inputs.map((s, j) => ({ ...s, name: options.inputNames![j]! })),
+    scaling = inputNames === undefined ? base : {
+      inputs: base.inputs.map((s, j) => ({ ...s, name: inputNames[j]! })),
       outputs: base.outputs,
     };
   }
@@ -289,15 +288,14 @@ export function makeSurrogate(
 }
 
 /**
- * The model-input columns of an inputs table, in model order: the columns
- * named like the model's inputs when the table has them all (other columns,
- * such as outputs, are ignored), otherwise all columns when there are exactly `n`.
+ * The model-input columns of an inputs table, in model order, selected by
+ * name (other columns, such as outputs, are ignored).
  *
  * @param table Inputs CSV, physical units.
  * @param inputs The model's input names, width `n`.
  * @param source File name for messages.
  * @returns `[N, n]` row-major.
- * @throws {TypeError} If neither rule applies, naming the file and the missing columns.
+ * @throws {TypeError} If a model input has no column, naming the file and the missing names.
  */
 export function selectInputColumns(
   table: NumericTable,
@@ -306,19 +304,18 @@ export function selectInputColumns(
 ): Float64Array {
   const width = table.columns.length;
   const index = inputs.map((name) => table.columns.indexOf(name));
-  if (index.every((c) => c >= 0)) {
-    if (index.every((c, j) => c === j) && width === inputs.length) return table.data;
-    const out = new Float64Array(table.rows * inputs.length);
-    for (let r = 0; r < table.rows; r++) {
-      index.forEach((c, j) => out[r * inputs.length + j] = table.data[r * width + c]!);
-    }
-    return out;
-  }
-  if (width === inputs.length) return table.data;
   const missing = inputs.filter((_, j) => index[j]! < 0);
-  throw new TypeError(
-    `Cannot read ${source}: the model needs ${inputs.length} input columns (${
-      inputs.join(", ")
-    }), the file has ${width} and lacks ${missing.join(", ")}`,
-  );
+  if (missing.length > 0) {
+    throw new TypeError(
+      `Cannot read ${source}: no column for model input ${missing.join(", ")} (the header has ${
+        table.columns.join(", ")
+      }; the model's inputs are ${inputs.join(", ")})`,
+    );
+  }
+  if (width === inputs.length && index.every((c, j) => c === j)) return table.data;
+  const out = new Float64Array(table.rows * inputs.length);
+  for (let r = 0; r < table.rows; r++) {
+    index.forEach((c, j) => out[r * inputs.length + j] = table.data[r * width + c]!);
+  }
+  return out;
 }

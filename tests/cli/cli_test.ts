@@ -72,6 +72,7 @@ Deno.test("partials refuses bad input with a one-line error and the right exit c
     "Variable,Min,Max\nx1,1,1\nx2,0,1\nx3,0,1\nx4,0,1\nf1,0,1\nf2,0,1\nf3,0,1\nf4,0,1\n",
   );
   await Deno.writeTextFile(`${dir}/bad_inputs.csv`, "x1,x2,x3,x4\n1,2,abc,4\n");
+  await Deno.writeTextFile(`${dir}/renamed.csv`, "a,b,c,d\n1,1,1,1\n");
   await Deno.writeTextFile(`${dir}/bounds.csv`, "Variable,Min,Max\nx1,2,1\n");
   const cases: [string, string[], number, string][] = [
     [
@@ -137,6 +138,22 @@ Deno.test("partials refuses bad input with a one-line error and the right exit c
       ],
       1,
       'line 2, column "x3": "abc" is not a number',
+    ],
+    [
+      "inputs named other than the scaling file",
+      [
+        "forward",
+        "--model",
+        model,
+        "--inputs",
+        `${dir}/renamed.csv`,
+        "--scaling",
+        SEED.scaling,
+        "--out",
+        `${dir}/y.csv`,
+      ],
+      1,
+      'input 1 is "x1" but the inputs CSV names column 1 "a"',
     ],
     [
       "missing model file",
