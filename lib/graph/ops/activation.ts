@@ -2,18 +2,20 @@
  * Activations: Relu, LeakyRelu, Elu, Selu, Sigmoid, HardSigmoid, Tanh,
  * Softplus, Softsign, Erf, Clip. Piecewise formulas are written without
  * `where` so their gradients stay finite (the exponential branch sees
- * `min(x, 0)`, never a large positive x).
+ * `min(x, 0)`, never a large positive x). Every op is twice differentiable
+ * in reverse mode (see `_smooth.ts`), for losses that contain Jacobians.
  *
  * @module
  */
 import { tf } from "../../tf/backend.ts";
 import { isHost, toTensor, type Value } from "../value.ts";
+import * as smooth from "./_smooth.ts";
 import { need, scalarOf, unary } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
 /** `relu(x) + alpha * (exp(min(x, 0)) - 1)`: x for x > 0, alpha(e^x - 1) otherwise. */
 function eluLike(x: tf.Tensor, alpha: number): tf.Tensor {
-  return tf.add(tf.relu(x), tf.mul(alpha, tf.sub(tf.exp(tf.minimum(x, 0)), 1)));
+  return tf.add(tf.relu(x), tf.mul(alpha, tf.sub(smooth.exp(smooth.negativePart(x)), 1)));
 }
 
 function erfHost(x: number): number {
@@ -50,8 +52,8 @@ function erfHost(x: number): number {
 /** The activation ops. */
 export const ACTIVATION_OPS: readonly OpEntry[] = [
   unary("Relu", tf.relu, (x) => Math.max(x, 0)),
-  unary("Sigmoid", tf.sigmoid, (x) => 1 / (1 + Math.exp(-x))),
-  unary("Tanh", tf.tanh, Math.tanh),
+  unary("Sigmoid", smooth.sigmoid, (x) => 1 / (1 + Math.exp(-x))),
+  unary("Tanh", smooth.tanh, Math.tanh),
   unary("Softplus", tf.softplus, (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))),
   unary("Softsign", (x) => tf.div(x, tf.add(1, tf.abs(x))), (x) => x / (1 + Math.abs(x))),
   unary("Erf", tf.erf, erfHost),
@@ -59,7 +61,7 @@ export const ACTIVATION_OPS: readonly OpEntry[] = [
     opType: "LeakyRelu",
     translate(node, inputs, ctx) {
       const alpha = node.attributes.number("alpha", 0.01);
-      return [tf.leakyRelu(toTensor(need(node, inputs, 0, ctx)), alpha)];
+      return [smooth.leakyRelu(toTensor(need(node, inputs, 0, ctx)), alpha)];
     },
   },
   {
@@ -83,7 +85,7 @@ export const ACTIVATION_OPS: readonly OpEntry[] = [
       const alpha = node.attributes.number("alpha", 0.2);
       const beta = node.attributes.number("beta", 0.5);
       const x = toTensor(need(node, inputs, 0, ctx));
-      return [tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1)];
+      return [smooth.clip(tf.add(tf.mul(x, alpha), beta), 0, 1)];
     },
   },
   {
@@ -101,13 +103,9 @@ export const ACTIVATION_OPS: readonly OpEntry[] = [
       }
       const loN = typeof lo === "number" ? lo : isHost(lo) ? scalarOf(lo, node, ctx) : undefined;
       const hiN = typeof hi === "number" ? hi : isHost(hi) ? scalarOf(hi, node, ctx) : undefined;
-      if (loN !== undefined && hiN !== undefined) return [tf.clipByValue(x, loN, hiN)];
-      let y = x;
-      if (typeof lo !== "number") y = tf.maximum(y, toTensor(lo));
-      else y = tf.maximum(y, lo);
-      if (typeof hi !== "number") y = tf.minimum(y, toTensor(hi));
-      else y = tf.minimum(y, hi);
-      return [y];
+      if (loN !== undefined && hiN !== undefined) return [smooth.clip(x, loN, hiN)];
+      const bound = (v: Value | number) => (typeof v === "number" ? tf.scalar(v) : toTensor(v));
+      return [smooth.minimum(smooth.maximum(x, bound(lo)), bound(hi))];
     },
   },
 ];

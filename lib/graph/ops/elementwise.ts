@@ -6,7 +6,7 @@
  *
  * `Pow` with a constant exponent never differentiates through the exponent;
  * an exponent of exactly 2 uses `tf.square` (gradient `2x`, exact at negative
- * bases).
+ * bases). Exp, Min and Max are twice differentiable (see `_smooth.ts`).
  *
  * @module
  */
@@ -22,6 +22,7 @@ import {
   type Value,
   withoutGradient,
 } from "../value.ts";
+import * as smooth from "./_smooth.ts";
 import { need, unary } from "./_util.ts";
 import type { OpEntry, PlannedNode, TranslateContext } from "./types.ts";
 
@@ -121,12 +122,20 @@ export const ELEMENTWISE_OPS: readonly OpEntry[] = [
       return [hostMap([a, b], a.kind, Math.pow)];
     },
   },
-  variadic("Min", tf.minimum, Math.min),
-  variadic("Max", tf.maximum, Math.max),
+  variadic(
+    "Min",
+    (a, b) => (a.dtype === "float32" ? smooth.minimum(a, b) : tf.minimum(a, b)),
+    Math.min,
+  ),
+  variadic(
+    "Max",
+    (a, b) => (a.dtype === "float32" ? smooth.maximum(a, b) : tf.maximum(a, b)),
+    Math.max,
+  ),
   unary("Neg", tf.neg, (x) => -x),
   unary("Abs", tf.abs, Math.abs),
   unary("Sqrt", tf.sqrt, Math.sqrt),
-  unary("Exp", tf.exp, Math.exp),
+  unary("Exp", smooth.exp, Math.exp),
   unary("Log", tf.log, Math.log),
   unary("Sin", tf.sin, Math.sin),
   unary("Cos", tf.cos, Math.cos),

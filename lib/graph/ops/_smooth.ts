@@ -1,0 +1,116 @@
+/**
+ * Twice-differentiable versions of tfjs ops whose built-in gradients break
+ * second-order reverse mode (a gradient of a loss that contains a Jacobian,
+ * as in Sobolev training):
+ *
+ * - Sigmoid, Tanh, Exp, Elu save their *output* for the backward pass, and
+ *   tfjs differentiates the saved output as a constant, so the second
+ *   derivative is wrong (e.g. d/dw of d sigmoid(w x)/dx misses the curvature);
+ * - LeakyRelu, Minimum, Maximum and ClipByValue build their gradients from
+ *   comparisons (Greater, LessEqual, LogicalAnd) that have no gradient, so a
+ *   second backward pass throws.
+ *
+ * Each op here is a `tf.customGrad` that saves its *inputs* and computes the
+ * first derivative from them with ops whose own first derivatives are right,
+ * so first and second derivatives are exact (third and higher are not needed).
+ *
+ * @module
+ */
+import { tf } from "../../tf/backend.ts";
+import { broadcastShapes, expandTo, withoutGradient } from "../value.ts";
+
+type Save = (tensors: tf.Tensor[]) => void;
+
+/** `f(x)` with gradient `dy * df(x)`, `df` evaluated from the saved input. */
+function unaryWithDerivative(
+  f: (x: tf.Tensor) => tf.Tensor,
+  df: (x: tf.Tensor) => tf.Tensor,
+): (x: tf.Tensor) => tf.Tensor {
+  const op = tf.customGrad(
+    ((x: tf.Tensor, save: Save) => {
+      save([x]);
+      return {
+        value: f(x),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, df(saved[0]!)),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return (x) => op(x) as tf.Tensor;
+}
+
+/** 1 where `x > 0`, else 0, with a zero gradient (tfjs `step`). */
+function positive(x: tf.Tensor): tf.Tensor {
+  return tf.step(x, 0);
+}
+
+/** Logistic sigmoid; derivative `s (1 - s)` recomputed from x. */
+export const sigmoid: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(tf.sigmoid, (x) => {
+  const s = tf.sigmoid(x);
+  return tf.mul(s, tf.sub(1, s));
+});
+
+/** Hyperbolic tangent; derivative `1 - tanh(x)^2` recomputed from x. */
+export const tanh: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(
+  tf.tanh,
+  (x) => tf.sub(1, tf.square(tf.tanh(x))),
+);
+
+/** Exponential; derivative `exp(x)` recomputed from x. */
+export const exp: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(tf.exp, tf.exp);
+
+/** `min(x, 0)` as `-relu(-x)` (the relu gradient is a `step`, twice differentiable). */
+export function negativePart(x: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.relu(tf.neg(x)));
+}
+
+/** Leaky ReLU; derivative `alpha + (1 - alpha) step(x)`. */
+export function leakyRelu(x: tf.Tensor, alpha: number): tf.Tensor {
+  return unaryWithDerivative(
+    (t) => tf.leakyRelu(t, alpha),
+    (t) => tf.add(alpha, tf.mul(1 - alpha, positive(t))),
+  )(x);
+}
+
+/** `x` clipped to `[lo, hi]`; derivative 1 inside (bounds included), 0 outside. */
+export function clip(x: tf.Tensor, lo: number, hi: number): tf.Tensor {
+  return unaryWithDerivative(
+    (t) => tf.clipByValue(t, lo, hi),
+    (t) =>
+      withoutGradient(
+        (u) => tf.cast(tf.logicalAnd(tf.greaterEqual(u, lo), tf.lessEqual(u, hi)), "float32"),
+        [t],
+      ),
+  )(x);
+}
+
+function extremum(a: tf.Tensor, b: tf.Tensor, takeMax: boolean): tf.Tensor {
+  const dims = broadcastShapes(a.shape, b.shape);
+  const op = tf.customGrad(
+    ((p: tf.Tensor, q: tf.Tensor, save: Save) => {
+      save([p, q]);
+      return {
+        value: takeMax ? tf.maximum(p, q) : tf.minimum(p, q),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [u, v] = saved as [tf.Tensor, tf.Tensor];
+          // Ties go to the first operand, as tfjs and PyTorch do.
+          const first = withoutGradient(
+            (s, t) => tf.cast(takeMax ? tf.greaterEqual(s, t) : tf.lessEqual(s, t), "float32"),
+            [u, v],
+          );
+          return [tf.mul(dy, first), tf.mul(dy, tf.sub(1, first))];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return op(expandTo(a, dims), expandTo(b, dims)) as tf.Tensor;
+}
+
+/** Elementwise maximum with broadcasting. */
+export function maximum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return extremum(a, b, true);
+}
+
+/** Elementwise minimum with broadcasting. */
+export function minimum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return extremum(a, b, false);
+}
