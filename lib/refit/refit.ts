@@ -176,10 +176,8 @@ export async function refit(
   const variables = new Map<string, tf.Variable>();
   for (const key of plan.trainable) {
     const t = plan.dict.get(key)!;
-    variables.set(
-      key,
-      tf.variable(tf.tensor(Float32Array.from(t.data as ArrayLike<number>), [...t.shape]), true),
-    );
+    const values = Float32Array.from(t.data as ArrayLike<number>);
+    variables.set(key, tf.tidy(() => tf.variable(tf.tensor(values, [...t.shape]), true)));
   }
   const varList = [...variables.values()];
   const optimizer = tf.train.adam(opts.learningRate);

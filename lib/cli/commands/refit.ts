@@ -43,10 +43,11 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
   if (holdout <= 0 || holdout >= 1) {
     throw new UsageError(`Invalid --holdout: "${options.holdout}" is not in (0, 1)`);
   }
-  if ((options.reference === undefined) === (options.derivatives === undefined)) {
-    throw new UsageError(
-      "Missing targets: give --reference (with --samples) or --derivatives, not both",
-    );
+  if (options.reference === undefined && options.derivatives === undefined) {
+    throw new UsageError("Missing targets: give --reference (with --samples) or --derivatives");
+  }
+  if (options.reference !== undefined && options.derivatives !== undefined) {
+    throw new UsageError("Conflicting options: give --reference or --derivatives, not both");
   }
   if (options.reference !== undefined && options.samples === undefined) {
     throw new UsageError("Missing --samples: the reference is evaluated at the training points");
