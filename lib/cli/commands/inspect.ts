@@ -7,7 +7,10 @@
 import { loadOnnxModel } from "../../onnx/model.ts";
 import { dataTypeName } from "../../onnx/tensor.ts";
 import { loadStateDict } from "../../weights/load.ts";
+import { resolve } from "node:path";
+import { applyStateDict } from "../../weights/apply.ts";
 import { coverage, describeWeightMap, mapStateDict } from "../../weights/map.ts";
+import { findExportedWeights } from "../../surrogate/surrogate.ts";
 import { formatColumns } from "../_table.ts";
 
 /** Options of the `inspect` command, as parsed. */
@@ -29,9 +32,19 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
     `${p.name} [${p.batch ?? "batch"}, ${p.width}] ${dataTypeName(p.elemType)}`;
   let rows: { initializer: string; shape: string; kind: string; keys: string; how: string }[];
   let mapped: number | undefined;
+  let mappedWith: string | undefined;
   if (options.weights !== undefined) {
     const dict = await loadStateDict(options.weights);
-    const map = mapStateDict(model, dict);
+    // Folded weights are found by value: map with the weights the file was exported with
+    // (model.pth beside it) when there are some, then check that these weights fit the map.
+    const exported = await findExportedWeights(path);
+    const sameFile = exported !== undefined && resolve(exported) === resolve(options.weights);
+    mappedWith = exported === undefined || sameFile ? options.weights : exported;
+    const map = mapStateDict(
+      model,
+      mappedWith === options.weights ? dict : await loadStateDict(mappedWith),
+    );
+    applyStateDict(model, dict, map);
     rows = describeWeightMap(map);
     mapped = coverage(map);
   } else {
@@ -53,7 +66,7 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
         output: model.output,
         ops: Object.fromEntries(ops),
         initializers: rows,
-        ...(mapped !== undefined ? { weights: options.weights, coverage: mapped } : {}),
+        ...(mapped !== undefined ? { weights: options.weights, mappedWith, coverage: mapped } : {}),
       },
       null,
       2,
@@ -84,5 +97,8 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
     console.log(
       `${options.weights}: ${(mapped * 100).toFixed(1)}% of state_dict keys mapped onto the graph`,
     );
+    if (mappedWith !== options.weights) {
+      console.log(`(found by value with ${mappedWith}, the weights the model was exported with)`);
+    }
   }
 }
