@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { assertAlmostEquals, assertEquals, assertLess, assertRejects } from "../_assert.ts";
 import { bundledPaths, SEED } from "../_bundled.ts";
 import { readNumericCsv } from "../../lib/io/table.ts";
