@@ -1,4 +1,4 @@
-import { decodeOnnxModel } from "../../lib/onnx/model.ts";
+import { decodeOnnxModel, encodeOnnxModel } from "../../lib/onnx/model.ts";
 import { createOrtRunner } from "../../lib/onnx/ort_runner.ts";
 import { assertAlmostEquals, assertEquals, assertRejects } from "../_assert.ts";
 import { buildTinyModel, floatInput, node, seeded, type TinyGraph } from "../graph/_tiny_graph.ts";
@@ -22,11 +22,7 @@ function modelOf(batch: number | null) {
   // Make the batch dynamic.
   model.proto.graph!.input![0]!.type!.tensorType!.shape!.dim![0] = { dimParam: "N" };
   model.proto.graph!.output![0]!.type!.tensorType!.shape!.dim![0] = { dimParam: "N" };
-  return decodeOnnxModel(
-    (model.proto.constructor as unknown as { encode(m: unknown): { finish(): Uint8Array } })
-      .encode(model.proto).finish(),
-    "linear_dynamic.onnx",
-  );
+  return decodeOnnxModel(encodeOnnxModel(model), "linear_dynamic.onnx");
 }
 
 function expected(x: Float64Array, points: number, f32: boolean): number[] {
