@@ -17,7 +17,13 @@
 import { basename, dirname, join } from "node:path";
 import { Command } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
-import { checkOracleParity, type OracleParity, readOracle } from "../lib/check/oracle.ts";
+import {
+  checkOracleParity,
+  type OracleParity,
+  oracleStepSweep,
+  readOracle,
+} from "../lib/check/oracle.ts";
+import type { StepSweepRow } from "../lib/jacobian/finite_differences.ts";
 import { formatCheckResult, writeCheckOutputs } from "../lib/check/write.ts";
 import { readNumericCsv } from "../lib/io/table.ts";
 import { loadReference } from "../lib/reference/load.ts";
@@ -35,6 +41,7 @@ const SEED = {
 interface ModelReport {
   name: string;
   parity?: OracleParity;
+  sweep?: StepSweepRow[];
   check: CheckResult;
   seconds: number;
 }
@@ -80,14 +87,17 @@ async function verifyOne(
     const x = selectInputColumns(table, surrogate.inputs, options.inputs);
     const reference = await loadReference(options.reference);
     const oraclePath = join(dirname(model), "oracle.json");
-    const parity = options.weights === undefined && await exists(oraclePath)
-      ? await checkOracleParity(surrogate, await readOracle(oraclePath))
+    const oracle = options.weights === undefined && await exists(oraclePath)
+      ? await readOracle(oraclePath)
       : undefined;
+    const parity = oracle ? await checkOracleParity(surrogate, oracle) : undefined;
+    const sweep = oracle ? await oracleStepSweep(surrogate, oracle) : undefined;
     const check = await checkModel(surrogate, reference, x);
     await writeCheckOutputs(check, join(options.out, name));
     return {
       name,
       ...(parity ? { parity } : {}),
+      ...(sweep ? { sweep } : {}),
       check,
       seconds: (performance.now() - started) / 1000,
     };
@@ -188,7 +198,15 @@ async function main(args: string[]): Promise<number> {
     const r = await verifyOne(model, options);
     reports.push(r);
     console.log(`=== ${r.name} (${model}) ===`);
-    if (r.parity) console.log(formatParity(r.parity), "\n");
+    if (r.parity) console.log(formatParity(r.parity));
+    if (r.sweep) {
+      console.log(
+        "  finite-difference step sweep, h/range: max |D(h) − J_torch| / max |J_torch|\n    " +
+          r.sweep.map((s) => `${s.step.toExponential(0)}: ${s.maxRelativeError.toExponential(1)}`)
+            .join("  "),
+        "\n",
+      );
+    }
     console.log(formatCheckResult(r.check));
     console.log(`(${r.seconds.toFixed(1)} s; files in ${join(options.out, r.name)})\n`);
   }

@@ -9,6 +9,7 @@ import { compareJacobians } from "../compare/jacobians.ts";
 import { compareValues } from "../compare/values.ts";
 import { readTextFile } from "../io/table.ts";
 import type { Surrogate } from "../surrogate/surrogate.ts";
+import { stepSweep, type StepSweepRow } from "../jacobian/finite_differences.ts";
 
 /** The fields of `oracle.json` the toolkit reads; arrays are `[N][m]` or `[N][m][n]`. */
 export interface Oracle {
@@ -130,4 +131,43 @@ export async function checkOracleParity(
 
 function measure(value: number, where: string, tolerance: number): ParityMeasure {
   return { value, where, tolerance, pass: value <= tolerance };
+}
+
+/** Steps of {@linkcode oracleStepSweep}, as fractions of each input's range (ε^(1/3) ≈ 6e-6). */
+export const SWEEP_STEPS: readonly number[] = [1e-1, 1e-2, 1e-3, 1e-4, 6e-6, 1e-7, 1e-9, 1e-11];
+
+/**
+ * The float64 central differences' own error against PyTorch's float64
+ * autograd, per step: truncation error (∝ h²) at large steps, round-off
+ * (∝ ε/h) at small ones, with the floor near ε^(1/3).
+ *
+ * @param surrogate The model (its float64 onnxruntime copy is differentiated).
+ * @param oracle PyTorch's values.
+ * @param steps Steps as fractions of each input's range.
+ * @returns One row per step: `maxRelativeError` = max |D(h) − J_torch| / max |J_torch|.
+ */
+export async function oracleStepSweep(
+  surrogate: Surrogate,
+  oracle: Oracle,
+  steps: readonly number[] = SWEEP_STEPS,
+): Promise<StepSweepRow[]> {
+  const points = oracle.points_physical.length;
+  const n = surrogate.inputs.length;
+  return await stepSweep(
+    (x) => surrogate.predictFloat64(x),
+    Float64Array.from(oracle.points_physical.flat()),
+    {
+      points,
+      inputWidth: n,
+      outputWidth: surrogate.outputs.length,
+      inputScale: surrogate.scaling.inputs.map((s) => 1 / s.scale),
+      steps,
+      reference: {
+        points,
+        outputs: surrogate.outputs,
+        inputs: surrogate.inputs,
+        values: Float64Array.from(oracle.jacobian_physical.flat(2)),
+      },
+    },
+  );
 }
