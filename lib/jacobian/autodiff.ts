@@ -77,14 +77,7 @@ export function computeJacobian(
   options: ComputeJacobianOptions,
 ): Jacobians {
   const { points, inputWidth: n, chunkSize = 1024 } = options;
-  checkCount(points, "number of points", 0);
-  checkCount(n, "input width", 1);
-  checkCount(chunkSize, "chunk size", 1);
-  if (x.length !== points * n) {
-    throw new TypeError(
-      `Cannot compute the Jacobian: ${x.length} input values do not fill [${points}, ${n}]`,
-    );
-  }
+  checkBatch(x, points, n, chunkSize);
   const inputs = options.inputs ?? defaultNames("x", n);
   if (inputs.length !== n) {
     throw new RangeError(
@@ -97,6 +90,29 @@ export function computeJacobian(
   }));
   const outputs = options.outputs ?? defaultNames("y", m.width);
   return { points, outputs: [...outputs], inputs: [...inputs], values: m.values };
+}
+
+/** Checks the sizes shared by the Jacobian functions. */
+function checkBatch(x: Float64Array, points: number, n: number, chunkSize: number): void {
+  checkCount(points, "number of points", 0);
+  checkCount(n, "input width", 1);
+  checkCount(chunkSize, "chunk size", 1);
+  if (x.length !== points * n) {
+    throw new TypeError(
+      `Cannot compute the Jacobian: ${x.length} input values do not fill [${points}, ${n}]`,
+    );
+  }
+}
+
+/** Both sides of a scaling as float64 `scale`/`offset` arrays. */
+function readScaling(scaling: AffineScaling) {
+  return {
+    inSide: readAffineSide(scaling.inputs, { width: affineWidth(scaling.inputs), label: "inputs" }),
+    outSide: readAffineSide(scaling.outputs, {
+      width: affineWidth(scaling.outputs),
+      label: "outputs",
+    }),
+  };
 }
 
 /**
@@ -192,24 +208,11 @@ export function computePhysicalJacobian(
   scaling: AffineScaling,
   options: ComputePhysicalJacobianOptions,
 ): Jacobians {
-  const inSide = readAffineSide(scaling.inputs, {
-    width: affineWidth(scaling.inputs),
-    label: "inputs",
-  });
-  const outSide = readAffineSide(scaling.outputs, {
-    width: affineWidth(scaling.outputs),
-    label: "outputs",
-  });
+  const { inSide, outSide } = readScaling(scaling);
   const n = inSide.scale.length;
   const m = outSide.scale.length;
   const { points, chunkSize = 1024 } = options;
-  checkCount(points, "number of points", 0);
-  checkCount(chunkSize, "chunk size", 1);
-  if (x.length !== points * n) {
-    throw new TypeError(
-      `Cannot compute the Jacobian: ${x.length} input values do not fill [${points}, ${n}]`,
-    );
-  }
+  checkBatch(x, points, n, chunkSize);
   const xn = options.normalized ?? new Float64Array(x.length);
   if (xn.length !== x.length) {
     throw new TypeError(
@@ -281,14 +284,7 @@ export function computePhysicalJacobian(
  * ```
  */
 export function composePhysical(f: TfFunction, scaling: AffineScaling): TfFunction {
-  const inSide = readAffineSide(scaling.inputs, {
-    width: affineWidth(scaling.inputs),
-    label: "inputs",
-  });
-  const outSide = readAffineSide(scaling.outputs, {
-    width: affineWidth(scaling.outputs),
-    label: "outputs",
-  });
+  const { inSide, outSide } = readScaling(scaling);
   const n = inSide.scale.length;
   const m = outSide.scale.length;
   const inScale = Float32Array.from(inSide.scale);
