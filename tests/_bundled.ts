@@ -7,10 +7,21 @@
 /** Folder names under `data/models/`. */
 export const BUNDLED_MODELS = ["fastkan", "effkan", "mlp", "fastkan_op13"] as const;
 
-/** The parts of `oracle.json` the tests read (format `partials-oracle/1`). */
+/** One variable of the oracle's scaling. */
+export interface OracleRange {
+  name: string;
+  min: number;
+  max: number;
+}
+
+/** `oracle.json` as the PyTorch companion writes it (format `partials-oracle/1`). */
 export interface Oracle {
+  format: string;
+  model: string;
+  family: string;
   inputs: string[];
   outputs: string[];
+  scaling: { inputs: OracleRange[]; outputs: OracleRange[] };
   points_physical: number[][];
   points_normalized: number[][];
   outputs_normalized: number[][];
@@ -19,10 +30,12 @@ export interface Oracle {
   jacobian_normalized: number[][][];
   jacobian_physical: number[][][];
   perturbed: {
+    files: string[];
     outputs_normalized: number[][];
     outputs_physical: number[][];
     jacobian_physical: number[][][];
   };
+  manifest: { opset: number; do_constant_folding: boolean; files: Record<string, string> };
 }
 
 /** Paths of one bundled model's files. */

@@ -7,6 +7,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { assert, assertEquals, assertGreater, assertLessOrEqual } from "../_assert.ts";
+import type { Oracle } from "../_bundled.ts";
 
 const MODELS_DIR = new URL("../../data/models/", import.meta.url);
 const EXPECTED_MODELS = ["effkan", "fastkan", "fastkan_op13", "mlp"];
@@ -49,35 +50,6 @@ const FLOAT32_TOL = {
 
 /** Every trainable tensor is moved by 0.01 * randn; the largest of ~10^4 draws stays below 0.1. */
 const PERTURBATION = { scale: 0.01, maxAbs: 0.1 } as const;
-
-interface Range {
-  name: string;
-  min: number;
-  max: number;
-}
-
-interface Oracle {
-  format: string;
-  model: string;
-  family: string;
-  inputs: string[];
-  outputs: string[];
-  scaling: { inputs: Range[]; outputs: Range[] };
-  points_physical: number[][];
-  points_normalized: number[][];
-  outputs_normalized: number[][];
-  outputs_physical: number[][];
-  outputs_float32: number[][];
-  jacobian_normalized: number[][][];
-  jacobian_physical: number[][][];
-  perturbed: {
-    files: string[];
-    outputs_normalized: number[][];
-    outputs_physical: number[][];
-    jacobian_physical: number[][][];
-  };
-  manifest: { opset: number; do_constant_folding: boolean; files: Record<string, string> };
-}
 
 /** Flattens a nested number list of the given shape, row-major; throws TypeError on any mismatch. */
 function flatten(value: unknown, shape: readonly number[], label: string): Float64Array {
