@@ -72,6 +72,9 @@ Deno.test("partials refuses bad input with a one-line error and the right exit c
     "Variable,Min,Max\nx1,1,1\nx2,0,1\nx3,0,1\nx4,0,1\nf1,0,1\nf2,0,1\nf3,0,1\nf4,0,1\n",
   );
   await Deno.writeTextFile(`${dir}/bad_inputs.csv`, "x1,x2,x3,x4\n1,2,abc,4\n");
+  await Deno.writeTextFile(`${dir}/empty.csv`, "");
+  await Deno.writeTextFile(`${dir}/ragged.csv`, "x1,x2,x3,x4\n1,2,3,4\n1,2,3\n");
+  await Deno.writeTextFile(`${dir}/nan.csv`, "x1,x2,x3,x4\n1,2,3,4\n1,NaN,3,4\n");
   await Deno.writeTextFile(`${dir}/renamed.csv`, "a,b,c,d\n1,1,1,1\n");
   await Deno.writeTextFile(`${dir}/bounds.csv`, "Variable,Min,Max\nx1,2,1\n");
   const cases: [string, string[], number, string][] = [
@@ -162,6 +165,16 @@ Deno.test("partials refuses bad input with a one-line error and the right exit c
       "nope.onnx: no such file",
     ],
     ["truncated model file", ["inspect", `${dir}/bad_inputs.csv`], 1, "not a valid ONNX model"],
+    ...([
+      ["empty inputs file", "empty.csv", "the file is empty"],
+      ["ragged inputs row", "ragged.csv", "row at line 3 has 3 cells, the header has 4"],
+      ["NaN input", "nan.csv", 'line 3, column "x2": NaN is not finite'],
+    ] as const).map(([name, file, message]): [string, string[], number, string] => [
+      name,
+      ["jacobian", "--model", model, "--inputs", `${dir}/${file}`, "--out", `${dir}/j.csv`],
+      1,
+      message,
+    ]),
     [
       "unknown engine",
       [
