@@ -6,7 +6,6 @@
  * @module
  */
 import { tf } from "../tf/backend.ts";
-import { enableSecondOrderGradients } from "./second_order.ts";
 
 /** A minibatch in normalized units (float32 tensors, not disposed by the loss). */
 export interface SobolevBatch {
@@ -48,9 +47,10 @@ export interface SobolevLoss {
  * masked sum with respect to the tiled input is the batch of rows `∂f_i/∂x`
  * (samples are independent, so this equals `m` separate passes). It is taken
  * with `tf.grad` inside the loss, so the loss stays differentiable with respect
- * to any variable `f` uses (second-order reverse mode; calls
- * {@linkcode enableSecondOrderGradients}, which fixes tfjs's second derivatives
- * of `Sigmoid`, `Exp` and `Tanh`). Float32.
+ * to any variable `f` uses (second-order reverse mode). `f` must be
+ * differentiable twice: the graphs of `buildTfModel` are (their Sigmoid, Exp,
+ * Tanh, … are written so that tfjs differentiates their gradients correctly;
+ * see `lib/graph/ops/_smooth.ts`). Float32.
  *
  * @param f The model, `[B, n] → [B, m]`, normalized units.
  * @param batch The minibatch.
@@ -84,7 +84,6 @@ export function sobolevLoss(
   if (!(lambda >= 0) || !Number.isFinite(lambda)) {
     throw new RangeError(`Cannot compute the loss: λ ${lambda} is not a finite number ≥ 0`);
   }
-  enableSecondOrderGradients();
   const [B, n] = batch.x.shape;
   return tf.tidy(() => {
     const y = f(batch.x);

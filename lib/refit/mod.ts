@@ -18,7 +18,6 @@
 export * from "./data.ts";
 export * from "./parameters.ts";
 export * from "./loss.ts";
-export * from "./second_order.ts";
 export * from "./metrics.ts";
 export * from "./refit.ts";
 export * from "./table.ts";
