@@ -67,5 +67,6 @@ export * from "./lib/compare/mod.ts";
 export * from "./lib/diagnose/mod.ts";
 export * from "./lib/surrogate/mod.ts";
 export * from "./lib/check/mod.ts";
+export * from "./lib/refit/mod.ts";
 export { initTf } from "./lib/tf/backend.ts";
 export type { InitTfOptions } from "./lib/tf/backend.ts";
