@@ -15,18 +15,15 @@ import {
   assertStringIncludes,
 } from "../_assert.ts";
 import { bundledPaths, flat, SEED } from "../_bundled.ts";
+import { handJacobian } from "../_seed_equations.ts";
 
 /** Tolerance of a CSV round trip: values are written in shortest round-trip form. */
 const CSV_EXACT = 0;
 
-/** The seed equations' Jacobian, derived by hand (float64). */
-function seedJacobian([x1, x2, x3, x4]: number[]): number[][] {
-  return [
-    [0.8 * x1!, 0.4 * x2!, 0.35 * x3! ** 2.5, 0.45 * x4! ** 0.5],
-    [3 + Math.cos(x1!) * Math.cos(x2!), 4 - Math.sin(x1!) * Math.sin(x2!), 5, 6],
-    [Math.cos(x1!), -Math.sin(x2!), 0.05 * Math.exp(x3!), 0.1 * Math.exp(x4!)],
-    [400 * x1! + 3 * x1! ** 2, 6 * Math.exp(x2!), 0, 4 * Math.exp(x4!)],
-  ];
+/** The seed equations' Jacobian, derived by hand (float64), as `[4][4]`. */
+function seedJacobian(x: number[]): number[][] {
+  const flat = handJacobian(x);
+  return [0, 1, 2, 3].map((i) => flat.slice(4 * i, 4 * i + 4));
 }
 
 Deno.test("checkModel() on the bundled MLP: consistent scaling and differentiation, the fit is the cause", async () => {

@@ -6,6 +6,7 @@ import {
 import { makeJacobians } from "../../lib/jacobian/types.ts";
 import { assertEquals, assertGreater, assertRejects } from "../_assert.ts";
 import { assertAllClose, type Tolerance } from "./_close.ts";
+import { handJacobianBatch, handValuesBatch } from "../_seed_equations.ts";
 
 /**
  * Central differences of a float64 function at the default step ε^(1/3)·scale:
@@ -17,42 +18,8 @@ const FD_TOL: Record<"float64", Tolerance> = { float64: { rtol: 1e-8, atol: 1e-8
 const RICHARDSON_TOL: Record<"float64", Tolerance> = { float64: { rtol: 1e-11, atol: 1e-11 } };
 
 // The user's equation set (report): 4 inputs, 4 outputs, float64, batched.
-function equations(x: Float64Array, points: number): Float64Array {
-  const y = new Float64Array(points * 4);
-  for (let k = 0; k < points; k++) {
-    const [x1, x2, x3, x4] = [x[4 * k]!, x[4 * k + 1]!, x[4 * k + 2]!, x[4 * k + 3]!];
-    y[4 * k] = 0.4 * x1 ** 2 + 0.2 * x2 ** 2 + 0.1 * x3 ** 3.5 + 0.3 * x4 ** 1.5;
-    y[4 * k + 1] = 3 * x1 + 4 * x2 + 5 * x3 + 6 * x4 + Math.sin(x1) * Math.cos(x2);
-    y[4 * k + 2] = Math.sin(x1) + Math.cos(x2) + 0.05 * Math.exp(x3) + 0.1 * Math.exp(x4);
-    y[4 * k + 3] = 200 * x1 ** 2 + 6 * Math.exp(x2) + x1 ** 3 + 4 * Math.exp(x4);
-  }
-  return y;
-}
-function equationsJacobian(x: Float64Array, points: number): Float64Array {
-  const j = new Float64Array(points * 16);
-  for (let k = 0; k < points; k++) {
-    const [x1, x2, x3, x4] = [x[4 * k]!, x[4 * k + 1]!, x[4 * k + 2]!, x[4 * k + 3]!];
-    j.set([
-      0.8 * x1,
-      0.4 * x2,
-      0.35 * x3 ** 2.5,
-      0.45 * x4 ** 0.5,
-      3 + Math.cos(x1) * Math.cos(x2),
-      4 - Math.sin(x1) * Math.sin(x2),
-      5,
-      6,
-      Math.cos(x1),
-      -Math.sin(x2),
-      0.05 * Math.exp(x3),
-      0.1 * Math.exp(x4),
-      400 * x1 + 3 * x1 ** 2,
-      6 * Math.exp(x2),
-      0,
-      4 * Math.exp(x4),
-    ], 16 * k);
-  }
-  return j;
-}
+const equations = handValuesBatch;
+const equationsJacobian = handJacobianBatch;
 // Points in [0.5, 2]^4 (x3^3.5 and x4^1.5 need x > 0).
 const N = 20;
 const X = Float64Array.from({ length: N * 4 }, (_, i) => 0.5 + 1.5 * ((i * 0.618034) % 1));

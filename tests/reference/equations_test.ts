@@ -6,7 +6,7 @@ import {
 } from "../_assert.ts";
 import { loadReference, referenceFromEquations } from "../../lib/reference/mod.ts";
 import { readNumericCsv } from "../../lib/io/table.ts";
-import { handJacobian, handValues, POINTS } from "./_hand.ts";
+import { handJacobian, handValues, POINTS } from "../_seed_equations.ts";
 
 /** float64 symbolic vs hand-derived: a few ulps, relative to max(1, |value|). */
 const FLOAT64_RELATIVE = 1e-12;

@@ -7,7 +7,7 @@ import {
   assertThrows,
 } from "../_assert.ts";
 import { loadReference, referenceFromModule, richardsonJacobian } from "../../lib/reference/mod.ts";
-import { handJacobian, handValues, POINTS } from "./_hand.ts";
+import { handJacobian, handValues, POINTS } from "../_seed_equations.ts";
 
 /** Supplied Jacobian: exact up to float64 rounding. */
 const FLOAT64_RELATIVE = 1e-12;

@@ -1,9 +1,12 @@
 /**
- * The seed equations and their Jacobian, derived by hand (the independent
- * oracle of the reference tests), row-major `[4, 4]`.
+ * The seed equations (the report's four) and their Jacobian, derived by hand:
+ * the independent float64 oracle of the reference, finite-difference and check
+ * tests.
  *
  * @module
  */
+
+/** `[f1, f2, f3, f4]` at one point `x = [x1, x2, x3, x4]`. */
 export function handValues(x: ArrayLike<number>): number[] {
   const [x1, x2, x3, x4] = [x[0]!, x[1]!, x[2]!, x[3]!];
   return [
@@ -14,6 +17,7 @@ export function handValues(x: ArrayLike<number>): number[] {
   ];
 }
 
+/** `∂f_i/∂x_j` at one point, row-major `[4, 4]`. */
 export function handJacobian(x: ArrayLike<number>): number[] {
   const [x1, x2, x3, x4] = [x[0]!, x[1]!, x[2]!, x[3]!];
   return [
@@ -38,6 +42,20 @@ export function handJacobian(x: ArrayLike<number>): number[] {
     0,
     4 * Math.exp(x4),
   ];
+}
+
+/** `handValues` over a batch `[N, 4]` → `[N, 4]`. */
+export function handValuesBatch(x: Float64Array, points: number): Float64Array {
+  const y = new Float64Array(points * 4);
+  for (let k = 0; k < points; k++) y.set(handValues(x.subarray(4 * k, 4 * k + 4)), 4 * k);
+  return y;
+}
+
+/** `handJacobian` over a batch `[N, 4]` → `[N, 4, 4]`. */
+export function handJacobianBatch(x: Float64Array, points: number): Float64Array {
+  const j = new Float64Array(points * 16);
+  for (let k = 0; k < points; k++) j.set(handJacobian(x.subarray(4 * k, 4 * k + 4)), 16 * k);
+  return j;
 }
 
 /** Points inside and at the edges of the seed box, and beyond it. */
