@@ -14,7 +14,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { Command } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
 import {
@@ -55,7 +55,7 @@ async function bundledModels(): Promise<string[]> {
     const path = join(dir, name, "model.onnx");
     try {
       await Deno.stat(path);
-      paths.push(path);
+      paths.push(relative(Deno.cwd(), path));
     } catch {
       // A folder without a model is not a bundled model.
     }
@@ -108,7 +108,7 @@ async function verifyOne(
 
 function formatParity(p: OracleParity): string {
   const line = (label: string, m: OracleParity["forwardOrt"]) =>
-    `  ${label.padEnd(44)} ${
+    `  ${label.padEnd(48)} ${
       m.value.toExponential(1).padStart(8)
     }  (≤ ${m.tolerance}, worst ${m.where})  ${m.pass ? "ok" : "FAIL"}`;
   return [
@@ -197,7 +197,7 @@ async function main(args: string[]): Promise<number> {
   for (const model of models) {
     const r = await verifyOne(model, options);
     reports.push(r);
-    console.log(`=== ${r.name} (${model}) ===`);
+    console.log(`=== ${r.name} (${relative(Deno.cwd(), model)}) ===`);
     if (r.parity) console.log(formatParity(r.parity));
     if (r.sweep) {
       console.log(
@@ -208,7 +208,9 @@ async function main(args: string[]): Promise<number> {
       );
     }
     console.log(formatCheckResult(r.check));
-    console.log(`(${r.seconds.toFixed(1)} s; files in ${join(options.out, r.name)})\n`);
+    console.log(
+      `(${r.seconds.toFixed(1)} s; files in ${relative(Deno.cwd(), join(options.out, r.name))})\n`,
+    );
   }
   console.log(
     "Summary (errors as fractions of range: forward per output, Jacobians per entry or row):",
