@@ -4,6 +4,7 @@ import { denormalizeJacobian } from "../../lib/jacobian/chain_rule.ts";
 import { computeJacobian } from "../../lib/jacobian/autodiff.ts";
 import { makeJacobians } from "../../lib/jacobian/types.ts";
 import { loadSurrogate } from "../../lib/surrogate/surrogate.ts";
+import { tf } from "../../lib/tf/backend.ts";
 import { normalize } from "../../lib/scaling/scaler.ts";
 import { assertEquals, assertLessOrEqual } from "../_assert.ts";
 import { BUNDLED_MODELS, bundledPaths, flat, readOracle } from "../_bundled.ts";
@@ -116,5 +117,24 @@ Deno.test("loadSurrogate() with --weights model_perturbed.{pth,safetensors} repr
         await model.dispose();
       }
     }
+  }
+});
+
+Deno.test("Surrogate Jacobians leave tfjs memory flat over repeated calls", async () => {
+  const paths = bundledPaths("fastkan");
+  const model = await loadSurrogate(paths.onnx, { scaling: paths.scaling });
+  try {
+    const x = flat((await readOracle("fastkan")).points_physical);
+    await model.jacobian(x); // builds the tfjs model: its parameters stay allocated
+    const before = tf.memory();
+    for (let i = 0; i < 20; i++) {
+      await model.jacobian(x);
+      await model.predict(x, { engine: "tf" });
+    }
+    const after = tf.memory();
+    assertEquals(after.numTensors, before.numTensors);
+    assertEquals(after.numBytes, before.numBytes);
+  } finally {
+    await model.dispose();
   }
 });
