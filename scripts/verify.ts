@@ -25,9 +25,8 @@ import {
 } from "../lib/check/oracle.ts";
 import type { StepSweepRow } from "../lib/jacobian/finite_differences.ts";
 import { formatCheckResult, writeCheckOutputs } from "../lib/check/write.ts";
-import { readNumericCsv } from "../lib/io/table.ts";
 import { loadReference } from "../lib/reference/load.ts";
-import { loadSurrogate, selectInputColumns } from "../lib/surrogate/surrogate.ts";
+import { loadSurrogateWithInputs } from "../lib/surrogate/surrogate.ts";
 import { initTf } from "../lib/tf/backend.ts";
 import { formatColumns } from "../lib/cli/_table.ts";
 
@@ -77,14 +76,12 @@ async function verifyOne(
 ): Promise<ModelReport> {
   const started = performance.now();
   const name = model.endsWith("/model.onnx") ? basename(dirname(model)) : basename(model, ".onnx");
-  const table = await readNumericCsv(options.inputs);
-  const surrogate = await loadSurrogate(model, {
+  const { surrogate, x } = await loadSurrogateWithInputs(model, {
+    inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
-    inputNames: table.columns,
   });
   try {
-    const x = selectInputColumns(table, surrogate.inputs, options.inputs);
     const reference = await loadReference(options.reference);
     const oraclePath = join(dirname(model), "oracle.json");
     const oracle = options.weights === undefined && await exists(oraclePath)

@@ -8,7 +8,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { NumericTable } from "../io/table.ts";
+import { type NumericTable, readNumericCsv } from "../io/table.ts";
 import { loadOnnxModel, type OnnxModel, replaceInitializers } from "../onnx/model.ts";
 import { createOrtRunner, type OrtDtype, type OrtRunner } from "../onnx/ort_runner.ts";
 import { buildTfModel, type TfModel } from "../graph/tf_model.ts";
@@ -318,4 +318,46 @@ export function selectInputColumns(
     index.forEach((c, j) => out[r * inputs.length + j] = table.data[r * width + c]!);
   }
   return out;
+}
+
+/** Options of {@linkcode loadSurrogateWithInputs}. */
+export interface LoadSurrogateWithInputsOptions extends Omit<LoadSurrogateOptions, "inputNames"> {
+  /** Inputs CSV, physical units, header = input names (extra columns are ignored). */
+  inputs: string;
+}
+
+/** A surrogate and the points of an inputs CSV, in the model's input order. */
+export interface SurrogateWithInputs {
+  readonly surrogate: Surrogate;
+  /** Points `[N, n]`, physical units, model input order. */
+  readonly x: Float64Array;
+  /** Number of points `N`. */
+  readonly points: number;
+  /** The same points as a table with exactly the model's input columns. */
+  readonly inputTable: NumericTable;
+}
+
+/**
+ * Reads an inputs CSV and loads the model with the CSV's header as input names
+ * (checked against the scaling file's), then selects the model's input columns.
+ *
+ * @param modelPath The ONNX file.
+ * @param options Inputs CSV, scaling and weights files.
+ * @throws {Error} Naming the file, for any of the errors of {@linkcode loadSurrogate},
+ *   `readNumericCsv` and {@linkcode selectInputColumns}.
+ */
+export async function loadSurrogateWithInputs(
+  modelPath: string,
+  options: LoadSurrogateWithInputsOptions,
+): Promise<SurrogateWithInputs> {
+  const { inputs, ...rest } = options;
+  const table = await readNumericCsv(inputs);
+  const surrogate = await loadSurrogate(modelPath, { ...rest, inputNames: table.columns });
+  const x = selectInputColumns(table, surrogate.inputs, inputs);
+  return {
+    surrogate,
+    x,
+    points: table.rows,
+    inputTable: { columns: [...surrogate.inputs], rows: table.rows, data: x },
+  };
 }

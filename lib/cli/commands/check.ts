@@ -7,7 +7,7 @@
 import { checkModel } from "../../check/check.ts";
 import { formatCheckResult, writeCheckOutputs } from "../../check/write.ts";
 import { loadReference } from "../../reference/load.ts";
-import { loadModelAndInputs } from "../_load.ts";
+import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 
 /** Options of the `check` command, as parsed. */
 export interface CheckCommandOptions {
@@ -22,7 +22,11 @@ export interface CheckCommandOptions {
 /** Runs the check, prints the table and the diagnosis, writes the files when `--out` is given. */
 export async function runCheck(options: CheckCommandOptions): Promise<void> {
   const reference = await loadReference(options.reference);
-  const { surrogate, x } = await loadModelAndInputs(options);
+  const { surrogate, x } = await loadSurrogateWithInputs(options.model, {
+    inputs: options.inputs,
+    ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+  });
   try {
     const result = await checkModel(surrogate, reference, x);
     console.log(formatCheckResult(result));

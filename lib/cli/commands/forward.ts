@@ -6,7 +6,7 @@
 // deno-lint-ignore-file no-console
 import { concatColumns, makeTable, writeNumericCsv } from "../../io/table.ts";
 import type { ForwardEngine } from "../../surrogate/surrogate.ts";
-import { loadModelAndInputs } from "../_load.ts";
+import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 
 /** Options of the `forward` command, as parsed. */
 export interface ForwardCommandOptions {
@@ -20,7 +20,11 @@ export interface ForwardCommandOptions {
 
 /** Runs the model on the inputs and writes input columns, then one column per output. */
 export async function runForward(options: ForwardCommandOptions): Promise<void> {
-  const { surrogate, inputTable, x, points } = await loadModelAndInputs(options);
+  const { surrogate, inputTable, x, points } = await loadSurrogateWithInputs(options.model, {
+    inputs: options.inputs,
+    ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+  });
   try {
     const y = await surrogate.predict(x, { engine: options.engine });
     await writeNumericCsv(options.out, concatColumns(inputTable, makeTable(surrogate.outputs, y)));

@@ -7,7 +7,7 @@
 import { writeNumericCsv } from "../../io/table.ts";
 import { jacobiansToTable } from "../../jacobian/types.ts";
 import type { JacobianMethod } from "../../surrogate/surrogate.ts";
-import { loadModelAndInputs } from "../_load.ts";
+import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 
 /** Options of the `jacobian` command, as parsed. */
 export interface JacobianCommandOptions {
@@ -21,7 +21,11 @@ export interface JacobianCommandOptions {
 
 /** Computes the Jacobians and writes input columns, then `d<out>_d<in>` output-major. */
 export async function runJacobian(options: JacobianCommandOptions): Promise<void> {
-  const { surrogate, inputTable, x, points } = await loadModelAndInputs(options);
+  const { surrogate, inputTable, x, points } = await loadSurrogateWithInputs(options.model, {
+    inputs: options.inputs,
+    ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+  });
   try {
     const jac = await surrogate.jacobian(x, { method: options.method });
     await writeNumericCsv(options.out, jacobiansToTable(inputTable, jac));
