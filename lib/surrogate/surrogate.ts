@@ -18,7 +18,7 @@ import { loadStateDict } from "../weights/load.ts";
 import { mapStateDict, type WeightMap } from "../weights/map.ts";
 import { applyStateDict } from "../weights/apply.ts";
 import type { StateDict } from "../weights/state_dict.ts";
-import { composePhysical, computePhysicalJacobian } from "../jacobian/autodiff.ts";
+import { computePhysicalJacobian } from "../jacobian/autodiff.ts";
 import { finiteDifferenceJacobian } from "../jacobian/finite_differences.ts";
 import type { Jacobians } from "../jacobian/types.ts";
 import { initTf, tf } from "../tf/backend.ts";
@@ -228,11 +228,23 @@ export function makeSurrogate(
     }
     return x.length / n;
   };
-  const viaOrt = async (x: Float64Array, dtype: OrtDtype) => {
-    const runner = await ortRunner(dtype);
-    const points = pointsOf(x);
-    return denormalize(scaling.outputs, await runner.run(normalize(scaling.inputs, x), points));
-  };
+  /** Normalize in float64, run the model in normalized units, denormalize in float64. */
+  const physical = async (
+    x: Float64Array,
+    run: (xn: Float64Array, points: number) => Promise<Float64Array>,
+  ) => denormalize(scaling.outputs, await run(normalize(scaling.inputs, x), pointsOf(x)));
+  const viaOrt = (x: Float64Array, dtype: OrtDtype) =>
+    physical(x, async (xn, points) => await (await ortRunner(dtype)).run(xn, points));
+  const viaTf = (x: Float64Array) =>
+    physical(x, async (xn, points) => {
+      const model = await getTfModel();
+      const y = tf.tidy(() => model.apply(tf.tensor2d(Float32Array.from(xn), [points, n])));
+      try {
+        return Float64Array.from(await y.data());
+      } finally {
+        y.dispose();
+      }
+    });
 
   return {
     onnx,
@@ -240,17 +252,8 @@ export function makeSurrogate(
     inputs,
     outputs,
     ...(weights ? { weights } : {}),
-    async predict(x, options = {}) {
-      if ((options.engine ?? "ort") === "ort") return await viaOrt(x, "float32");
-      const model = await getTfModel();
-      const points = pointsOf(x);
-      const f = composePhysical((xn) => model.apply(xn), scaling);
-      const y = tf.tidy(() => f(tf.tensor2d(Float32Array.from(x), [points, n])));
-      try {
-        return Float64Array.from(await y.data());
-      } finally {
-        y.dispose();
-      }
+    predict(x, options = {}) {
+      return (options.engine ?? "ort") === "ort" ? viaOrt(x, "float32") : viaTf(x);
     },
     async jacobian(x, options = {}) {
       const points = pointsOf(x);
