@@ -308,6 +308,57 @@ def _as_list(t: torch.Tensor) -> list:
     return t.detach().cpu().double().tolist()
 
 
+def oracle_values(
+    model32: nn.Module,
+    points_physical: torch.Tensor,
+    scaling: Tuple[Sequence[str], Sequence[str], np.ndarray, np.ndarray],
+    perturbed: Dict[str, torch.Tensor],
+    perturbed_files: Sequence[str],
+) -> Dict[str, Any]:
+    """The fields of ``oracle.json`` from ``inputs`` to ``perturbed``: PyTorch's float64 values at the points.
+
+    Args:
+        model32: the float32 model (not modified; float64 copies are evaluated).
+        points_physical: float64 points [N, n], physical units.
+        scaling: (input names, output names, mins, maxs), mins/maxs the n inputs then the m outputs.
+        perturbed: a state_dict for a copy of the model, whose values go under ``perturbed``.
+        perturbed_files: the files holding ``perturbed``, listed in the oracle.
+    """
+    input_names, output_names, mins, maxs = scaling
+    n = len(input_names)
+    lo_in, range_in = torch.from_numpy(mins[:n]), torch.from_numpy(maxs[:n] - mins[:n])
+    lo_out, range_out = torch.from_numpy(mins[n:]), torch.from_numpy(maxs[n:] - mins[n:])
+    model64 = copy.deepcopy(model32).double().eval()
+    pn, on, op, jn, jp = _oracle_values(model64, points_physical, lo_in, range_in, lo_out, range_out)
+    with torch.no_grad():
+        outputs_float32 = model32(pn.float()).double()
+    model_p = copy.deepcopy(model32)
+    model_p.load_state_dict(perturbed)
+    model_p64 = model_p.double().eval()
+    _, on_p, op_p, _, jp_p = _oracle_values(model_p64, points_physical, lo_in, range_in, lo_out, range_out)
+    return {
+        "inputs": list(input_names),
+        "outputs": list(output_names),
+        "scaling": {
+            "inputs": [{"name": nm, "min": float(a), "max": float(b)} for nm, a, b in zip(input_names, mins[:n], maxs[:n])],
+            "outputs": [{"name": nm, "min": float(a), "max": float(b)} for nm, a, b in zip(output_names, mins[n:], maxs[n:])],
+        },
+        "points_physical": _as_list(points_physical),
+        "points_normalized": _as_list(pn),
+        "outputs_normalized": _as_list(on),
+        "outputs_physical": _as_list(op),
+        "outputs_float32": _as_list(outputs_float32),
+        "jacobian_normalized": _as_list(jn),
+        "jacobian_physical": _as_list(jp),
+        "perturbed": {
+            "files": list(perturbed_files),
+            "outputs_normalized": _as_list(on_p),
+            "outputs_physical": _as_list(op_p),
+            "jacobian_physical": _as_list(jp_p),
+        },
+    }
+
+
 def export_for_partials(
     model: nn.Module,
     example_input: torch.Tensor,
@@ -352,7 +403,6 @@ def export_for_partials(
     input_names = [nm or f"x{j + 1}" for j, nm in enumerate(names[:n])]
     output_names = [nm or f"y{i + 1}" for i, nm in enumerate(names[n:])]
     lo_in, range_in = torch.from_numpy(mins[:n]), torch.from_numpy(maxs[:n] - mins[:n])
-    lo_out, range_out = torch.from_numpy(mins[n:]), torch.from_numpy(maxs[n:] - mins[n:])
 
     if points is None:
         points_physical = lo_in + example.double() * range_in
@@ -388,20 +438,12 @@ def export_for_partials(
     shutil.copyfile(scaling_csv, os.path.join(out_dir, SCALING_FILE))
     written.append(SCALING_FILE)
 
-    # Float64 oracle of the model as trained.
-    model64 = copy.deepcopy(model32).double().eval()
-    pn, on, op, jn, jp = _oracle_values(model64, points_physical, lo_in, range_in, lo_out, range_out)
-    with torch.no_grad():
-        outputs_float32 = model32(pn.float()).double()
-
-    # Perturbed state_dict and its oracle.
+    # Float64 oracle of the model as trained, and of the perturbed weights.
     perturbed = perturb_state_dict(model32, seed)
     _save_state_dict(perturbed, os.path.join(out_dir, "model_perturbed"))
-    written += ["model_perturbed.pth", "model_perturbed.safetensors"]
-    model_p = copy.deepcopy(model32)
-    model_p.load_state_dict(perturbed)
-    model_p64 = model_p.double().eval()
-    _, on_p, op_p, _, jp_p = _oracle_values(model_p64, points_physical, lo_in, range_in, lo_out, range_out)
+    perturbed_files = ["model_perturbed.pth", "model_perturbed.safetensors"]
+    written += perturbed_files
+    values = oracle_values(model32, points_physical, (input_names, output_names, mins, maxs), perturbed, perturbed_files)
 
     family, architecture = describe_model(model)
     manifest: Dict[str, Any] = {
@@ -419,25 +461,7 @@ def export_for_partials(
         "model": os.path.basename(os.path.normpath(out_dir)),
         "family": family,
         "architecture": architecture,
-        "inputs": input_names,
-        "outputs": output_names,
-        "scaling": {
-            "inputs": [{"name": nm, "min": float(a), "max": float(b)} for nm, a, b in zip(input_names, mins[:n], maxs[:n])],
-            "outputs": [{"name": nm, "min": float(a), "max": float(b)} for nm, a, b in zip(output_names, mins[n:], maxs[n:])],
-        },
-        "points_physical": _as_list(points_physical),
-        "points_normalized": _as_list(pn),
-        "outputs_normalized": _as_list(on),
-        "outputs_physical": _as_list(op),
-        "outputs_float32": _as_list(outputs_float32),
-        "jacobian_normalized": _as_list(jn),
-        "jacobian_physical": _as_list(jp),
-        "perturbed": {
-            "files": ["model_perturbed.pth", "model_perturbed.safetensors"],
-            "outputs_normalized": _as_list(on_p),
-            "outputs_physical": _as_list(op_p),
-            "jacobian_physical": _as_list(jp_p),
-        },
+        **values,
         "manifest": manifest,
     }
     _write_bytes(os.path.join(out_dir, "oracle.json"), json.dumps(oracle, allow_nan=False).encode("utf-8"))

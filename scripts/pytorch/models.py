@@ -1,4 +1,4 @@
-"""The three model families of the user report, written for this project.
+"""The model families of the user report and a few more, written for this project.
 
 - ``FastKAN``: the FastKAN network exactly as the report lists it (LayerNorm,
   Gaussian radial basis functions on a fixed grid, a bias-free spline linear map,
@@ -11,6 +11,11 @@
   ``grid`` buffer, ``base_weight``, ``spline_weight``, ``spline_scaler``).
   Training-time extras (grid update, regularization loss) are left out.
 - ``sigmoid_mlp``: the report's Sigmoid MLP 4-100-100-100-100-4.
+- ``FourierKAN`` and ``ChebyshevKAN``: KANs whose edge functions are Fourier
+  series and Chebyshev series of tanh(x), written from those definitions.
+- ``ResidualMLP``, ``tanh_batchnorm_mlp``, ``gelu_softplus_mlp``: MLPs with
+  the layers users combine most (LayerNorm, residuals, BatchNorm1d, Dropout,
+  GELU, Softplus), for the test corpus of ``make_corpus.py``.
 
 Only torch is required.
 """
@@ -284,6 +289,150 @@ def sigmoid_mlp(n_in: int = 4, n_out: int = 4, width: int = 100, depth: int = 4)
         fan_in = width
     modules.append(nn.Linear(fan_in, n_out))
     return nn.Sequential(*modules)
+
+
+# ------------------------------------------------------------------ Fourier KAN
+
+
+class FourierKANLayer(nn.Module):
+    """A KAN layer whose edge functions are truncated Fourier series.
+
+    Each input/output pair (i, o) has its own function
+    ``phi_oi(x) = sum_{k=1..G} a_oik cos(k x) + b_oik sin(k x)``, and
+    ``y_o = sum_i phi_oi(x_i) + bias_o``. The coefficients are one parameter
+    ``coefficients`` of shape [2, out, in, G] (cosine terms first); the forward
+    takes its slices ``[0:1]`` and ``[1:2]``, so an ONNX export with constant
+    folding holds the two slices as separate initializers.
+    """
+
+    def __init__(self, in_features: int, out_features: int, grid_size: int = 4) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.grid_size = grid_size
+        scale = 1.0 / (math.sqrt(in_features) * math.sqrt(grid_size))
+        self.coefficients = nn.Parameter(torch.randn(2, out_features, in_features, grid_size) * scale)
+        self.bias = nn.Parameter(torch.zeros(1, out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = torch.arange(1, self.grid_size + 1, dtype=x.dtype).reshape(1, 1, 1, self.grid_size)
+        kx = x.view(x.shape[0], 1, self.in_features, 1) * k  # [batch, 1, in, G]
+        terms = torch.cos(kx) * self.coefficients[0:1] + torch.sin(kx) * self.coefficients[1:2]
+        y = torch.sum(terms, dim=(-2, -1)) + self.bias  # [batch, out]
+        return y.view(-1, self.out_features)
+
+
+class FourierKAN(nn.Module):
+    """A stack of FourierKANLayer, widths ``layers_hidden``."""
+
+    def __init__(self, layers_hidden: List[int], grid_size: int = 4) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(
+            [FourierKANLayer(i, o, grid_size) for i, o in zip(layers_hidden[:-1], layers_hidden[1:])]
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+# ---------------------------------------------------------------- Chebyshev KAN
+
+
+class ChebyshevKANLayer(nn.Module):
+    """A KAN layer whose edge functions are Chebyshev series of tanh(x).
+
+    ``y_o = sum_i sum_{k=0..D} c_iok T_k(tanh(x_i))`` with the Chebyshev
+    polynomials of the first kind written as ``T_k(t) = cos(k arccos t)``
+    (tanh maps the input into (-1, 1), the domain of arccos). The degrees
+    ``0..D`` are an integer buffer ``degrees``; the sum over inputs and degrees
+    is one ``torch.einsum``, and the result is reshaped with ``view(-1, out)``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, degree: int = 4) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.degree = degree
+        self.coefficients = nn.Parameter(
+            torch.randn(in_features, out_features, degree + 1) / (in_features * (degree + 1))
+        )
+        self.register_buffer("degrees", torch.arange(0, degree + 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = torch.tanh(x).view(-1, self.in_features, 1).expand(-1, -1, self.degree + 1)
+        basis = torch.cos(torch.acos(t) * self.degrees)  # [batch, in, D+1]
+        y = torch.einsum("bid,iod->bo", basis, self.coefficients)
+        return y.view(-1, self.out_features)
+
+
+class ChebyshevKAN(nn.Module):
+    """A stack of ChebyshevKANLayer, widths ``layers_hidden``."""
+
+    def __init__(self, layers_hidden: List[int], degree: int = 4) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(
+            [ChebyshevKANLayer(i, o, degree) for i, o in zip(layers_hidden[:-1], layers_hidden[1:])]
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+# ------------------------------------------------------------- more MLP shapes
+
+
+class ResidualBlock(nn.Module):
+    """Pre-norm residual block: ``x + Linear(SiLU(LayerNorm(x)))``."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.linear = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.linear(F.silu(self.norm(x)))
+
+
+class ResidualMLP(nn.Module):
+    """Linear lift to ``width``, ``blocks`` residual SiLU/LayerNorm blocks, Linear to ``n_out``."""
+
+    def __init__(self, n_in: int = 4, n_out: int = 4, width: int = 16, blocks: int = 2) -> None:
+        super().__init__()
+        self.lift = nn.Linear(n_in, width)
+        self.blocks = nn.ModuleList([ResidualBlock(width) for _ in range(blocks)])
+        self.head = nn.Linear(width, n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.lift(x)
+        for block in self.blocks:
+            h = block(h)
+        return self.head(h)
+
+
+def tanh_batchnorm_mlp(n_in: int = 4, n_out: int = 4, width: int = 16, depth: int = 2, dropout: float = 0.1) -> nn.Sequential:
+    """``depth`` blocks of Linear, BatchNorm1d, Tanh, Dropout, then a Linear to ``n_out`` (export in eval mode)."""
+    modules: List[nn.Module] = []
+    fan_in = n_in
+    for _ in range(depth):
+        modules += [nn.Linear(fan_in, width), nn.BatchNorm1d(width), nn.Tanh(), nn.Dropout(dropout)]
+        fan_in = width
+    modules.append(nn.Linear(fan_in, n_out))
+    return nn.Sequential(*modules)
+
+
+def gelu_softplus_mlp(n_in: int = 4, n_out: int = 4, width: int = 16) -> nn.Sequential:
+    """Linear, GELU (tanh approximation), Linear, Softplus, Linear."""
+    return nn.Sequential(
+        nn.Linear(n_in, width),
+        nn.GELU(approximate="tanh"),
+        nn.Linear(width, width),
+        nn.Softplus(),
+        nn.Linear(width, n_out),
+    )
 
 
 # Non-trainable state (grids) that must never be perturbed or refitted, by key suffix.

@@ -69,8 +69,8 @@ def load_normalized(samples_csv: str, scaling_csv: str) -> Tuple[np.ndarray, np.
     return normalized[:, :N_IN], normalized[:, N_IN:]
 
 
-def train(model: nn.Module, x: np.ndarray, y: np.ndarray, seed: int, log_name: str) -> Dict[str, float]:
-    """The report's loop; returns the last epoch's losses and validation R²."""
+def train(model: nn.Module, x: np.ndarray, y: np.ndarray, seed: int, log_name: str, epochs: int = EPOCHS) -> Dict[str, float]:
+    """The report's loop (``epochs`` epochs); returns the last epoch's losses and validation R²."""
     generator = torch.Generator().manual_seed(seed)
     permutation = torch.randperm(x.shape[0], generator=generator)
     n_val = int(round(VAL_FRACTION * x.shape[0]))
@@ -83,7 +83,7 @@ def train(model: nn.Module, x: np.ndarray, y: np.ndarray, seed: int, log_name: s
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=GAMMA)
     criterion = nn.MSELoss()
     result: Dict[str, float] = {}
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         model.train()
         running = 0.0
         order = torch.randperm(x_train.shape[0], generator=generator)
@@ -100,7 +100,7 @@ def train(model: nn.Module, x: np.ndarray, y: np.ndarray, seed: int, log_name: s
             val_loss = criterion(pred, y_val).item()
         r2 = r2_score(y_val.double().numpy(), pred.double().numpy())
         result = {"train_loss": running / x_train.shape[0], "val_loss": val_loss, "val_r2": r2}
-        print(f"{log_name} epoch {epoch + 1}/{EPOCHS}: train {result['train_loss']:.3e}, val {val_loss:.3e}, R2 {r2:.6f}")
+        print(f"{log_name} epoch {epoch + 1}/{epochs}: train {result['train_loss']:.3e}, val {val_loss:.3e}, R2 {r2:.6f}")
         scheduler.step()
     result["n_train"] = int(train_idx.numel())
     result["n_val"] = int(val_idx.numel())
