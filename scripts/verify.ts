@@ -15,6 +15,8 @@
  */
 // deno-lint-ignore-file no-console
 import { basename, dirname, join, relative } from "node:path";
+import { folderNames, freeFolder } from "../lib/io/folder_names.ts";
+import { enterUserDirectory } from "../lib/cli/_cwd.ts";
 import { Command } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
 import {
@@ -27,6 +29,7 @@ import type { StepSweepRow } from "../lib/jacobian/finite_differences.ts";
 import { formatCheckResult, writeCheckOutputs } from "../lib/check/write.ts";
 import { loadReference } from "../lib/reference/load.ts";
 import { loadSurrogateWithInputs } from "../lib/surrogate/surrogate.ts";
+import { noteBatch } from "../lib/cli/_notes.ts";
 import { initTf } from "../lib/tf/backend.ts";
 import { formatColumns } from "../lib/cli/_table.ts";
 
@@ -72,15 +75,17 @@ async function exists(path: string): Promise<boolean> {
 
 async function verifyOne(
   model: string,
+  folder: string,
   options: { scaling?: string; inputs: string; reference: string; weights?: string; out: string },
 ): Promise<ModelReport> {
   const started = performance.now();
-  const name = model.endsWith("/model.onnx") ? basename(dirname(model)) : basename(model, ".onnx");
+  const name = basename(folder);
   const { surrogate, x } = await loadSurrogateWithInputs(model, {
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
   });
+  noteBatch(surrogate);
   try {
     const reference = await loadReference(options.reference);
     const oraclePath = join(dirname(model), "oracle.json");
@@ -90,7 +95,7 @@ async function verifyOne(
     const parity = oracle ? await checkOracleParity(surrogate, oracle) : undefined;
     const sweep = oracle ? await oracleStepSweep(surrogate, oracle) : undefined;
     const check = await checkModel(surrogate, reference, x);
-    await writeCheckOutputs(check, join(options.out, name));
+    await writeCheckOutputs(check, folder);
     return {
       name,
       ...(parity ? { parity } : {}),
@@ -159,10 +164,16 @@ function summary(reports: readonly ModelReport[]): string {
 }
 
 async function main(args: string[]): Promise<number> {
+  enterUserDirectory();
   const program = new Command()
     .name("verify")
     .description("Check the Jacobians of the bundled models, or of yours")
-    .option("--model <file>", "ONNX model (default: every data/models/*/model.onnx)")
+    .option(
+      "--model <file>",
+      "ONNX model, repeatable (default: every data/models/*/model.onnx)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--scaling <file>", "scaling file (default with the bundled models: the seed case's)")
     .option("--inputs <file>", "evaluation points CSV, physical units")
     .option("--reference <file>", "analytic reference (equations JSON or TypeScript module)")
@@ -173,8 +184,12 @@ async function main(args: string[]): Promise<number> {
   const o = program.opts();
   const started = performance.now();
   const backend = await initTf();
-  const models = o.model !== undefined ? [o.model] : await bundledModels();
-  const ownFiles = o.model !== undefined;
+  const ownFiles = o.model.length > 0;
+  const models = ownFiles ? o.model : await bundledModels();
+  if (o.weights !== undefined && models.length !== 1) {
+    throw new Error("Cannot verify: --weights applies to one model, give a single --model");
+  }
+  const names = folderNames(models);
   const options = {
     inputs: o.inputs ?? SEED.inputs,
     reference: o.reference ?? SEED.reference,
@@ -191,8 +206,8 @@ async function main(args: string[]): Promise<number> {
   }
   console.log(`partials verify: ${models.length} model(s), tfjs backend ${backend}\n`);
   const reports: ModelReport[] = [];
-  for (const model of models) {
-    const r = await verifyOne(model, options);
+  for (const [i, model] of models.entries()) {
+    const r = await verifyOne(model, await freeFolder(options.out, names[i]!, model), options);
     reports.push(r);
     console.log(`=== ${r.name} (${relative(Deno.cwd(), model)}) ===`);
     if (r.parity) console.log(formatParity(r.parity));

@@ -11,6 +11,7 @@
 // deno-lint-ignore-file no-console
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { UsageError } from "./_errors.ts";
+import { enterUserDirectory } from "./_cwd.ts";
 
 function buildProgram(): Command {
   const program = new Command()
@@ -150,6 +151,7 @@ function buildProgram(): Command {
 
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
+  enterUserDirectory();
   const program = buildProgram();
   const debug = args.includes("--debug");
   try {

@@ -8,6 +8,8 @@ import type { HostTensor } from "../onnx/tensor.ts";
 import type { OnnxModel } from "../onnx/model.ts";
 import { compileGraph } from "./interpreter.ts";
 import { toTensor } from "./value.ts";
+// deno-lint-ignore no-unused-vars
+import type { makeBatchDynamic } from "../onnx/dynamic_batch.ts";
 
 /** A differentiable tfjs function with the model's input and output. */
 export interface TfModel {
@@ -24,6 +26,8 @@ export interface TfModel {
    * @param overrides Tensors replacing named float initializers for this call
    *   (e.g. `tf.Variable`s, or tensors computed from them inside a gradient
    *   tape), so gradients flow to them.
+   * A graph whose input fixes the batch size runs in chunks of that many rows
+   * (the last one padded); {@linkcode makeBatchDynamic} removes the need where it can.
    * @returns Normalized model outputs, shape `[N, m]`. No other tensor is left
    *   allocated, so `apply` may run inside `tf.grad` or `tf.tidy`.
    * @throws {TypeError} If `x` is not `[N, n]`.
@@ -92,6 +96,31 @@ export function buildTfModel(model: OnnxModel, options: BuildTfModelOptions = {}
   const n = model.input.width;
   const m = model.output.width;
   const inputName = model.input.name;
+  const fixed = model.input.batch;
+  /** The graph on rows of exactly its fixed batch size (or any size when dynamic). */
+  const run = (x: tf.Tensor2D, overrides?: ReadonlyMap<string, tf.Tensor>) => {
+    const feeds = new Map([[inputName, x.dtype === "float32" ? x : tf.cast(x, "float32")]]);
+    const [y] = graph.run(feeds, overrides);
+    return toTensor(y!);
+  };
+  /** A fixed batch: chunks of that many rows, the last one padded with zeros and cut back. */
+  const runChunked = (
+    x: tf.Tensor2D,
+    batch: number,
+    overrides?: ReadonlyMap<string, tf.Tensor>,
+  ) => {
+    const rows = x.shape[0];
+    if (rows === 0) return tf.zeros([0, m]);
+    const parts: tf.Tensor[] = [];
+    for (let start = 0; start < rows; start += batch) {
+      const size = Math.min(batch, rows - start);
+      let chunk: tf.Tensor2D = tf.slice(x, [start, 0], [size, n]);
+      if (size < batch) chunk = tf.concat([chunk, tf.zeros([batch - size, n], chunk.dtype)]);
+      const y = run(chunk, overrides);
+      parts.push(size < batch ? tf.slice(y, [0, 0], [size, y.shape[1] ?? m]) : y);
+    }
+    return parts.length === 1 ? parts[0]! : tf.concat(parts);
+  };
   return {
     inputWidth: n,
     outputWidth: m,
@@ -105,9 +134,9 @@ export function buildTfModel(model: OnnxModel, options: BuildTfModelOptions = {}
         );
       }
       return tf.tidy(() => {
-        const feeds = new Map([[inputName, x.dtype === "float32" ? x : tf.cast(x, "float32")]]);
-        const [y] = graph.run(feeds, overrides);
-        const t = toTensor(y!);
+        const t = fixed === null || x.shape[0] === fixed
+          ? run(x, overrides)
+          : runChunked(x, fixed, overrides);
         if (t.rank !== 2 || t.shape[0] !== x.shape[0] || t.shape[1] !== m) {
           throw new TypeError(
             `Cannot run ${model.source}: output has shape [${t.shape.join(", ")}], expected [${

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isAbsolute, resolve } from "node:path";
 import { parseCsvRows, stringifyCsvRows } from "./_std_csv.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
@@ -174,7 +175,9 @@ export async function readTextFile(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new Error(`Cannot read ${path}: no such file`);
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot read ${path}: no such file${whereTried(path)}`);
+    }
     if (error instanceof Deno.errors.IsADirectory) {
       throw new Error(`Cannot read ${path}: it is a folder, not a file`);
     }
@@ -187,7 +190,9 @@ export async function readBinaryFile(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new Error(`Cannot read ${path}: no such file`);
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot read ${path}: no such file${whereTried(path)}`);
+    }
     if (error instanceof Deno.errors.IsADirectory) {
       throw new Error(`Cannot read ${path}: it is a folder, not a file`);
     }
@@ -241,4 +246,9 @@ export function concatColumns(...tables: NumericTable[]): NumericTable {
     offset += w;
   }
   return { columns, rows: first.rows, data };
+}
+
+/** For a relative path, the absolute path that was tried, as ` (looked for /abs/path)`. */
+function whereTried(path: string): string {
+  return isAbsolute(path) ? "" : ` (looked for ${resolve(path)})`;
 }

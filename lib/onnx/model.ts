@@ -96,7 +96,68 @@ export function decodeOnnxModel(bytes: Uint8Array, source: string): OnnxModel {
  * @throws {SyntaxError} See {@linkcode decodeOnnxModel}.
  */
 export async function loadOnnxModel(path: string): Promise<OnnxModel> {
-  return decodeOnnxModel(await readBinaryFile(path), path);
+  return await resolveOnnxModel(await readBinaryFile(path), path);
+}
+
+/**
+ * Decodes ONNX bytes like {@linkcode decodeOnnxModel}, and when the exporter
+ * left the output's width symbolic (torch does so after `Einsum` followed by
+ * `view(-1, m)`), finds it by running the model once in onnxruntime on one
+ * batch of zeros and writes it into the model's output shape.
+ *
+ * @throws {SyntaxError} See {@linkcode decodeOnnxModel}.
+ * @throws {TypeError} See {@linkcode decodeOnnxModel}, or if running the model to find the
+ *   output width fails (naming the file and onnxruntime's reason).
+ */
+export async function resolveOnnxModel(bytes: Uint8Array, source: string): Promise<OnnxModel> {
+  let proto: onnxProto.onnx.ModelProto;
+  try {
+    proto = onnxProto.onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new SyntaxError(`Cannot read ${source}: not a valid ONNX model (${why})`);
+  }
+  const output = proto.graph?.output?.length === 1 ? proto.graph.output[0] : undefined;
+  const dims = output?.type?.tensorType?.shape?.dim;
+  const widthDim = dims?.length === 2 ? dims[1] : undefined;
+  if (widthDim && !(toInt(widthDim.dimValue) > 0)) {
+    const model = fromProto(proto, source, { outputWidth: 0 });
+    const width = await runForOutputWidth(model);
+    widthDim.dimParam = null;
+    widthDim.dimValue = width;
+  }
+  return fromProto(proto, source);
+}
+
+async function runForOutputWidth(model: OnnxModel): Promise<number> {
+  const { InferenceSession, Tensor } = await import("onnxruntime-node");
+  const rows = model.input.batch ?? 1;
+  const n = model.input.width;
+  const where = `Cannot use ${model.source}: output "${model.output.name}" has no fixed width`;
+  try {
+    const session = await InferenceSession.create(encodeOnnxModel(model), {
+      logSeverityLevel: 3,
+    });
+    try {
+      const type = model.input.elemType === DataType.DOUBLE ? "float64" : "float32";
+      const zeros = type === "float64" ? new Float64Array(rows * n) : new Float32Array(rows * n);
+      const result = await session.run({ [model.input.name]: new Tensor(type, zeros, [rows, n]) });
+      const y = result[model.output.name];
+      const shape = y?.dims ?? [];
+      if (shape.length !== 2 || shape[0] !== rows) {
+        throw new TypeError(
+          `${where}, and one run gives shape [${shape.join(", ")}], not [${rows}, m]`,
+        );
+      }
+      return Number(shape[1]);
+    } finally {
+      await session.release();
+    }
+  } catch (error) {
+    if (error instanceof TypeError && error.message.startsWith(where)) throw error;
+    const why = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    throw new TypeError(`${where}, and running it once to find the width failed: ${why}`);
+  }
 }
 
 /** Serializes the model's protobuf. */
@@ -229,7 +290,11 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-function fromProto(proto: onnxProto.onnx.ModelProto, source: string): OnnxModel {
+function fromProto(
+  proto: onnxProto.onnx.ModelProto,
+  source: string,
+  options: { outputWidth?: number } = {},
+): OnnxModel {
   const graph = proto.graph;
   const nodes = graph?.node ?? [];
   const outputs = graph?.output ?? [];
@@ -257,7 +322,7 @@ function fromProto(proto: onnxProto.onnx.ModelProto, source: string): OnnxModel 
       }, expected float or double`,
     );
   }
-  const output = port(outputs[0]!, "output", source);
+  const output = port(outputs[0]!, "output", source, options.outputWidth);
   let opset = 0;
   for (const entry of proto.opsetImport) {
     if (entry.domain === "" || entry.domain === "ai.onnx") opset = toInt(entry.version);
@@ -273,7 +338,12 @@ function fromProto(proto: onnxProto.onnx.ModelProto, source: string): OnnxModel 
   };
 }
 
-function port(info: onnxProto.onnx.IValueInfoProto, kind: string, source: string): OnnxPort {
+function port(
+  info: onnxProto.onnx.IValueInfoProto,
+  kind: string,
+  source: string,
+  widthIfSymbolic?: number,
+): OnnxPort {
   const name = info.name ?? "";
   const tensorType = info.type?.tensorType;
   const dims = tensorType?.shape?.dim ?? [];
@@ -290,12 +360,16 @@ function port(info: onnxProto.onnx.IValueInfoProto, kind: string, source: string
   ];
   const hasValue = (d: onnxProto.onnx.TensorShapeProto.IDimension) =>
     d.dimValue !== null && d.dimValue !== undefined && toInt(d.dimValue) > 0;
-  if (!hasValue(widthDim)) {
-    throw new TypeError(`Cannot use ${source}: ${kind} "${name}" has no fixed width`);
+  if (!hasValue(widthDim) && widthIfSymbolic === undefined) {
+    throw new TypeError(
+      `Cannot use ${source}: ${kind} "${name}" has no fixed width${
+        kind === "output" ? " (loadOnnxModel finds it by running the model once)" : ""
+      }`,
+    );
   }
   return {
     name,
-    width: toInt(widthDim.dimValue),
+    width: hasValue(widthDim) ? toInt(widthDim.dimValue) : widthIfSymbolic!,
     batch: hasValue(batchDim) ? toInt(batchDim.dimValue) : null,
     elemType: tensorType.elemType ?? 0,
   };

@@ -25,6 +25,12 @@ export interface OrtRunnerOptions {
    * @default {16384}
    */
   maxChunk?: number;
+  /**
+   * onnxruntime's own log level (0 verbose … 4 fatal). Its warnings go to the
+   * terminal unformatted, so by default only errors, which are also thrown, are logged.
+   * @default {3}
+   */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 /** A loaded onnxruntime session that maps `[N, n]` inputs to `[N, m]` outputs. */
@@ -95,6 +101,7 @@ export async function createOrtRunner(
   const graph = dtype === "float64" && !isDouble ? toFloat64(model) : model;
   const session = await ort.InferenceSession.create(encodeOnnxModel(graph), {
     graphOptimizationLevel: dtype === "float64" ? "basic" : "all",
+    logSeverityLevel: options.logSeverityLevel ?? 3,
   });
   const n = model.input.width;
   const m = model.output.width;

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { type NumericTable, readNumericCsv } from "../io/table.ts";
 import { loadOnnxModel, type OnnxModel, replaceInitializers } from "../onnx/model.ts";
 import { createOrtRunner, type OrtDtype, type OrtRunner } from "../onnx/ort_runner.ts";
+import { type BatchRewrite, makeBatchDynamic } from "../onnx/dynamic_batch.ts";
 import { buildTfModel, type TfModel } from "../graph/tf_model.ts";
 import { denormalize, identityScaling, normalize, type Scaling } from "../scaling/scaler.ts";
 import { readScaling } from "../scaling/read_scaling.ts";
@@ -88,6 +89,12 @@ export interface Surrogate {
   /** The state_dict and its map onto the graph, when `weights` was given. */
   readonly weights?: { readonly path: string; readonly dict: StateDict; readonly map: WeightMap };
   /**
+   * How a batch size fixed in the file was handled: made dynamic (and proven
+   * equal to row-by-row runs), or kept, so that both engines run the model in
+   * chunks of that many rows. `onnx` is the model as run.
+   */
+  readonly batch: BatchRewrite;
+  /**
    * Outputs in physical units.
    *
    * @param x Points `[N, n]`, physical units, row-major.
@@ -164,7 +171,8 @@ export async function loadSurrogate(
     onnx = replaceInitializers(onnx, applyStateDict(onnx, dict, map));
     weights = { path: options.weights, dict, map };
   }
-  return makeSurrogate(onnx, scaling, weights);
+  const { model: runnable, rewrite } = await makeBatchDynamic(onnx);
+  return makeSurrogate(runnable, scaling, { ...(weights ? { weights } : {}), batch: rewrite });
 }
 
 /**
@@ -189,13 +197,21 @@ export async function findExportedWeights(modelPath: string): Promise<string | u
  *
  * @param onnx The model, normalized units.
  * @param scaling Its scaling, `n` inputs and `m` outputs.
+ * @param extras The state_dict it was given, and how its batch was handled
+ *   (default: `"dynamic"`, or `"chunked"` when the model's input fixes the batch).
  * @throws {TypeError} If the scaling's widths differ from the model's.
  */
 export function makeSurrogate(
   onnx: OnnxModel,
   scaling: Scaling,
-  weights?: Surrogate["weights"],
+  extras: { weights?: Surrogate["weights"]; batch?: BatchRewrite } = {},
 ): Surrogate {
+  const weights = extras.weights;
+  const fixed = onnx.input.batch;
+  const batch: BatchRewrite = extras.batch ??
+    (fixed === null
+      ? { staticBatch: null, mode: "dynamic", nodes: [] }
+      : { staticBatch: fixed, mode: "chunked", nodes: [], reason: "kept as given" });
   const n = onnx.input.width;
   const m = onnx.output.width;
   if (scaling.inputs.length !== n || scaling.outputs.length !== m) {
@@ -252,6 +268,7 @@ export function makeSurrogate(
     inputs,
     outputs,
     ...(weights ? { weights } : {}),
+    batch,
     predict(x, options = {}) {
       return (options.engine ?? "ort") === "ort" ? viaOrt(x, "float32") : viaTf(x);
     },

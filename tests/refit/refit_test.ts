@@ -51,7 +51,9 @@ Deno.test("refit() trains a tied weight as one variable and keeps both graph cop
   }]]);
   const map = mapStateDict(onnx, dict);
   assertEquals(map.keys[0]!.initializers.length, 2);
-  const surrogate = makeSurrogate(onnx, identityScaling(2, 2), { path: "inline", dict, map });
+  const surrogate = makeSurrogate(onnx, identityScaling(2, 2), {
+    weights: { path: "inline", dict, map },
+  });
   // targets: y = (x1 + x2, x1 − x2), exact Jacobian
   const N = 40;
   const x = Float64Array.from({ length: 2 * N }, (_, i) => ((i * 0.37) % 1));

@@ -8,6 +8,7 @@ import { checkModel } from "../../check/check.ts";
 import { formatCheckResult, writeCheckOutputs } from "../../check/write.ts";
 import { loadReference } from "../../reference/load.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
+import { noteBatch } from "../_notes.ts";
 
 /** Options of the `check` command, as parsed. */
 export interface CheckCommandOptions {
@@ -27,6 +28,7 @@ export async function runCheck(options: CheckCommandOptions): Promise<void> {
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
   });
+  noteBatch(surrogate);
   try {
     const result = await checkModel(surrogate, reference, x);
     console.log(formatCheckResult(result));

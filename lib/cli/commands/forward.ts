@@ -7,6 +7,7 @@
 import { concatColumns, makeTable, writeNumericCsv } from "../../io/table.ts";
 import type { ForwardEngine } from "../../surrogate/surrogate.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
+import { noteBatch } from "../_notes.ts";
 
 /** Options of the `forward` command, as parsed. */
 export interface ForwardCommandOptions {
@@ -25,6 +26,7 @@ export async function runForward(options: ForwardCommandOptions): Promise<void> 
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
   });
+  noteBatch(surrogate);
   try {
     const y = await surrogate.predict(x, { engine: options.engine });
     await writeNumericCsv(options.out, concatColumns(inputTable, makeTable(surrogate.outputs, y)));

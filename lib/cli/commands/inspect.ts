@@ -5,6 +5,7 @@
  */
 // deno-lint-ignore-file no-console
 import { loadOnnxModel } from "../../onnx/model.ts";
+import { describeBatchRewrite, makeBatchDynamic } from "../../onnx/dynamic_batch.ts";
 import { dataTypeName } from "../../onnx/tensor.ts";
 import { loadStateDict } from "../../weights/load.ts";
 import { resolve } from "node:path";
@@ -27,6 +28,7 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
     const op = node.domain ? `${node.domain}.${node.opType}` : String(node.opType);
     histogram.set(op, (histogram.get(op) ?? 0) + 1);
   }
+  const { rewrite: batch } = await makeBatchDynamic(model);
   const ops = [...histogram].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const port = (p: typeof model.input) =>
     `${p.name} [${p.batch ?? "batch"}, ${p.width}] ${dataTypeName(p.elemType)}`;
@@ -64,6 +66,7 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
         opset: model.opset,
         input: model.input,
         output: model.output,
+        batch,
         ops: Object.fromEntries(ops),
         initializers: rows,
         ...(mapped !== undefined ? { weights: options.weights, mappedWith, coverage: mapped } : {}),
@@ -79,6 +82,7 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
   );
   console.log(`input   ${port(model.input)}`);
   console.log(`output  ${port(model.output)}`);
+  console.log(`batch   ${describeBatchRewrite(batch)}`);
   console.log(`ops     ${ops.map(([op, k]) => `${op} ${k}`).join(", ")}`);
   console.log("");
   if (mapped === undefined) {

@@ -8,6 +8,7 @@ import { writeNumericCsv } from "../../io/table.ts";
 import { jacobiansToTable } from "../../jacobian/types.ts";
 import type { JacobianMethod } from "../../surrogate/surrogate.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
+import { noteBatch } from "../_notes.ts";
 
 /** Options of the `jacobian` command, as parsed. */
 export interface JacobianCommandOptions {
@@ -26,6 +27,7 @@ export async function runJacobian(options: JacobianCommandOptions): Promise<void
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
   });
+  noteBatch(surrogate);
   try {
     const jac = await surrogate.jacobian(x, { method: options.method });
     await writeNumericCsv(options.out, jacobiansToTable(inputTable, jac));

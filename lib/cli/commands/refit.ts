@@ -12,6 +12,7 @@ import { type EpochInfo, refit } from "../../refit/refit.ts";
 import { formatRefitTable } from "../../refit/table.ts";
 import { writeRefit } from "../../refit/write_back.ts";
 import { loadSurrogate, selectInputColumns } from "../../surrogate/surrogate.ts";
+import { noteBatch } from "../_notes.ts";
 import { UsageError } from "../_errors.ts";
 import { parseIntegerOption, parseNumberOption } from "../_parse.ts";
 
@@ -61,6 +62,7 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
     scaling: options.scaling,
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
   });
+  noteBatch(surrogate);
   try {
     let data;
     if (options.reference !== undefined) {
