@@ -9,7 +9,8 @@
  *
  * Usage:
  *   deno task verify
- *   deno task verify --model M.onnx --scaling S.csv --inputs X.csv --reference R.json [--weights W] [--out DIR]
+ *   deno task verify --model M.onnx --scaling S.csv --inputs X.csv --reference R.json
+ *     [--weights W] [--exported-weights E] [--out DIR]
  *
  * @module
  */
@@ -76,7 +77,14 @@ async function exists(path: string): Promise<boolean> {
 async function verifyOne(
   model: string,
   folder: string,
-  options: { scaling?: string; inputs: string; reference: string; weights?: string; out: string },
+  options: {
+    scaling?: string;
+    inputs: string;
+    reference: string;
+    weights?: string;
+    exportedWeights?: string;
+    out: string;
+  },
 ): Promise<ModelReport> {
   const started = performance.now();
   const name = basename(folder);
@@ -84,9 +92,11 @@ async function verifyOne(
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...(options.exportedWeights !== undefined ? { exportedWeights: options.exportedWeights } : {}),
   });
   noteBatch(surrogate);
   try {
+    for (const warning of surrogate.warnings) console.error(`warning: ${warning}`);
     const reference = await loadReference(options.reference);
     const oraclePath = join(dirname(model), "oracle.json");
     const oracle = options.weights === undefined && await exists(oraclePath)
@@ -178,6 +188,10 @@ async function main(args: string[]): Promise<number> {
     .option("--inputs <file>", "evaluation points CSV, physical units")
     .option("--reference <file>", "analytic reference (equations JSON or TypeScript module)")
     .option("--weights <file>", "state_dict replacing the ONNX weights")
+    .option(
+      "--exported-weights <file>",
+      "the state_dict the ONNX file was exported with (default: model.pth beside the model)",
+    )
     .option("--out <dir>", "output folder", join(root, "out/verify"))
     .exitOverride();
   program.parse(args, { from: "user" });
@@ -200,6 +214,7 @@ async function main(args: string[]): Promise<number> {
       ? {}
       : { scaling: SEED.scaling }),
     ...(o.weights !== undefined ? { weights: o.weights } : {}),
+    ...(o.exportedWeights !== undefined ? { exportedWeights: o.exportedWeights } : {}),
   };
   if (ownFiles && (o.inputs === undefined || o.reference === undefined)) {
     throw new Error("Cannot verify your model: give --inputs and --reference with --model");

@@ -12,6 +12,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { UsageError } from "./_errors.ts";
 import { enterUserDirectory } from "./_cwd.ts";
+import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
 
 function buildProgram(): Command {
   const program = new Command()
@@ -34,6 +35,7 @@ function buildProgram(): Command {
       "--weights <file>",
       "PyTorch state_dict (.pth/.pt) or .safetensors to map onto the graph",
     )
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .option("--json", "print the report as JSON")
     .action(async (model, opts) => {
       const { runInspect } = await import("./commands/inspect.ts");
@@ -52,6 +54,7 @@ function buildProgram(): Command {
       ),
     )
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .requiredOption("--out <file>", "output CSV: input columns, then one column per output")
     .action(async (opts) => {
       const { runForward } = await import("./commands/forward.ts");
@@ -72,6 +75,7 @@ function buildProgram(): Command {
         .choices(["autodiff", "fd"] as const).default("autodiff" as const),
     )
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .requiredOption("--out <file>", "output CSV")
     .action(async (opts) => {
       const { runJacobian } = await import("./commands/jacobian.ts");
@@ -89,6 +93,7 @@ function buildProgram(): Command {
       "analytic reference: equations JSON or a TypeScript module",
     )
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .option(
       "--out <dir>",
       "folder for jacobian_results.csv, prediction.csv, metrics.json, report.html",
@@ -130,6 +135,7 @@ function buildProgram(): Command {
       "--weights <file>",
       "state_dict to start from (default: model.pth or model.safetensors beside the model, if any)",
     )
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .option("--lambda <number>", "weight of the Jacobian term (0 = plain value training)", "1")
     .option("--epochs <number>", "maximum epochs", "200")
     .option("--batch <number>", "minibatch size", "64")

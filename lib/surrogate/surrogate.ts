@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
 import { type NumericTable, readNumericCsv } from "../io/table.ts";
 import { loadOnnxModel, type OnnxModel, replaceInitializers } from "../onnx/model.ts";
 import { createOrtRunner, type OrtDtype, type OrtRunner } from "../onnx/ort_runner.ts";
@@ -15,9 +14,8 @@ import { type BatchRewrite, makeBatchDynamic } from "../onnx/dynamic_batch.ts";
 import { buildTfModel, type TfModel } from "../graph/tf_model.ts";
 import { denormalize, identityScaling, normalize, type Scaling } from "../scaling/scaler.ts";
 import { readScaling } from "../scaling/read_scaling.ts";
-import { loadStateDict } from "../weights/load.ts";
-import { mapStateDict, type WeightMap } from "../weights/map.ts";
-import { applyStateDict } from "../weights/apply.ts";
+import type { WeightMap } from "../weights/map.ts";
+import { loadWeightsFor } from "../weights/map_weights.ts";
 import type { StateDict } from "../weights/state_dict.ts";
 import { computePhysicalJacobian } from "../jacobian/autodiff.ts";
 import { finiteDifferenceJacobian } from "../jacobian/finite_differences.ts";
@@ -40,9 +38,12 @@ export interface LoadSurrogateOptions {
   weights?: string;
   /**
    * The state_dict the ONNX file was exported with. Constant folding renames,
-   * transposes and fuses weights; they are found in the graph by their values,
-   * so the map is made with these weights and then filled with `weights`.
-   * @default {`model.pth` or `model.safetensors` beside the ONNX file if present, else `weights` itself}
+   * transposes, slices and fuses weights; those are found in the graph by their
+   * values, so the map is made with these weights and then filled with `weights`.
+   * Not needed (nor read) when every float initializer is named like a key of
+   * `weights` (an export without constant folding). Given alone, these are the
+   * weights: the model as exported, mapped (e.g. for a refit to start from).
+   * @default {`model.pth` or `model.safetensors` beside the ONNX file, if there is one}
    */
   exportedWeights?: string;
   /**
@@ -86,8 +87,22 @@ export interface Surrogate {
   readonly inputs: readonly string[];
   /** Output names, model order, width `m`. */
   readonly outputs: readonly string[];
-  /** The state_dict and its map onto the graph, when `weights` was given. */
-  readonly weights?: { readonly path: string; readonly dict: StateDict; readonly map: WeightMap };
+  /**
+   * The state_dict and its map onto the graph, when `weights` (or `exportedWeights`)
+   * was given; `exportedPath` is the exported state_dict the map was found with, when
+   * names did not suffice.
+   */
+  readonly weights?: {
+    readonly path: string;
+    readonly dict: StateDict;
+    readonly map: WeightMap;
+    readonly exportedPath?: string;
+  };
+  /**
+   * One-line warnings from loading, e.g. state_dict keys the graph does not use
+   * (their values are ignored). Empty when there is nothing to say.
+   */
+  readonly warnings: readonly string[];
   /**
    * How a batch size fixed in the file was handled: made dynamic (and proven
    * equal to row-by-row runs), or kept, so that both engines run the model in
@@ -162,34 +177,34 @@ export async function loadSurrogate(
       outputs: base.outputs,
     };
   }
+  const loaded = await loadWeightsFor(onnx, {
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...(options.exportedWeights !== undefined ? { exportedWeights: options.exportedWeights } : {}),
+  });
   let weights: Surrogate["weights"];
-  if (options.weights !== undefined) {
-    const dict = await loadStateDict(options.weights);
-    const exported = options.exportedWeights ?? await findExportedWeights(modelPath);
-    const reference = exported === undefined ? dict : await loadStateDict(exported);
-    const map = mapStateDict(onnx, reference);
-    onnx = replaceInitializers(onnx, applyStateDict(onnx, dict, map));
-    weights = { path: options.weights, dict, map };
+  if (loaded !== undefined) {
+    onnx = replaceInitializers(onnx, loaded.values);
+    const { path, dict, map, exportedPath } = loaded;
+    weights = { path, dict, map, ...(exportedPath !== undefined ? { exportedPath } : {}) };
   }
   const { model: runnable, rewrite } = await makeBatchDynamic(onnx);
-  return makeSurrogate(runnable, scaling, { ...(weights ? { weights } : {}), batch: rewrite });
+  return makeSurrogate(runnable, scaling, {
+    ...(weights ? { weights } : {}),
+    warnings: loaded?.warnings ?? [],
+    batch: rewrite,
+  });
 }
 
-/**
- * The state_dict saved beside an ONNX file by the PyTorch companion
- * (`model.pth`, else `model.safetensors`), if there is one.
- */
-export async function findExportedWeights(modelPath: string): Promise<string | undefined> {
-  const dir = dirname(modelPath);
-  for (const name of ["model.pth", "model.safetensors"]) {
-    const path = join(dir, name);
-    try {
-      if ((await Deno.stat(path)).isFile) return path;
-    } catch {
-      // Not there: try the next name.
-    }
-  }
-  return undefined;
+export { findExportedWeights } from "../weights/map_weights.ts";
+
+/** Options of {@linkcode makeSurrogate}. */
+export interface MakeSurrogateOptions {
+  /** The state_dict applied to the model and its map (see {@linkcode Surrogate.weights}). @default {undefined} */
+  weights?: Surrogate["weights"];
+  /** Warnings from loading (see {@linkcode Surrogate.warnings}). @default {[]} */
+  warnings?: readonly string[];
+  /** How a fixed batch was handled (see {@linkcode Surrogate.batch}). @default {from the model's input} */
+  batch?: BatchRewrite;
 }
 
 /**
@@ -197,16 +212,16 @@ export async function findExportedWeights(modelPath: string): Promise<string | u
  *
  * @param onnx The model, normalized units.
  * @param scaling Its scaling, `n` inputs and `m` outputs.
- * @param extras The state_dict it was given, and how its batch was handled
- *   (default: `"dynamic"`, or `"chunked"` when the model's input fixes the batch).
+ * @param extras The state_dict it was given, warnings from loading, and how its batch was
+ *   handled (default: `"dynamic"`, or `"chunked"` when the model's input fixes the batch).
  * @throws {TypeError} If the scaling's widths differ from the model's.
  */
 export function makeSurrogate(
   onnx: OnnxModel,
   scaling: Scaling,
-  extras: { weights?: Surrogate["weights"]; batch?: BatchRewrite } = {},
+  extras: MakeSurrogateOptions = {},
 ): Surrogate {
-  const weights = extras.weights;
+  const { weights, warnings = [] } = extras;
   const fixed = onnx.input.batch;
   const batch: BatchRewrite = extras.batch ??
     (fixed === null
@@ -269,6 +284,7 @@ export function makeSurrogate(
     outputs,
     ...(weights ? { weights } : {}),
     batch,
+    warnings,
     predict(x, options = {}) {
       return (options.engine ?? "ort") === "ort" ? viaOrt(x, "float32") : viaTf(x);
     },

@@ -43,7 +43,7 @@ export interface ApplyStateDictOptions {
  *   has a shape other than the map's, holds a key the map could not place (`unmapped`),
  *   gives different values to keys the exporter merged into one initializer, or if an
  *   initializer matches no recipe (`unmatched`, unless allowed). The message names the key
- *   or initializer; for the last case it suggests re-exporting with `do_constant_folding=False`.
+ *   or initializer and what would help. Keys the graph does not use (`unused`) are ignored.
  *
  * @example Usage
  * ```ts
@@ -113,7 +113,9 @@ export function applyStateDict(
       throw new WeightMappingError(
         `Cannot apply weights to ${where}: state_dict key "${entry.key}" ${
           formatShape(entry.shape)
-        } maps to no initializer; re-export the model with do_constant_folding=False`,
+        } maps to no initializer (${entry.detail}); the map must be made with the weights ` +
+          `the file was exported with (mapWeights, --exported-weights); if it was, re-export ` +
+          `with do_constant_folding=False so parameters stay named initializers`,
         entry.key,
       );
     }

@@ -100,12 +100,20 @@ function replay(
       return tf.transpose(replay(recipe.of, params, shapes, name));
     case "reshape":
       return tf.reshape(replay(recipe.of, params, shapes, name), [...recipe.shape]);
-    case "slice": {
+    case "slice":
+    case "index": {
       const x = replay(recipe.of, params, shapes, name);
-      const begin = x.shape.map((_, i) => (i === x.rank - 1 ? recipe.start : 0));
-      const size = x.shape.map((d, i) => (i === x.rank - 1 ? recipe.end - recipe.start : d));
-      return tf.slice(x, begin, size);
+      const axis = recipe.op === "index" ? recipe.axis : recipe.axis ?? x.rank - 1;
+      const [start, end] = recipe.op === "index"
+        ? [recipe.index, recipe.index + 1]
+        : [recipe.start, recipe.end];
+      const begin = x.shape.map((_, i) => (i === axis ? start : 0));
+      const size = x.shape.map((d, i) => (i === axis ? end - start : d));
+      const part = tf.slice(x, begin, size);
+      return recipe.op === "index" ? tf.squeeze(part, [axis]) : part;
     }
+    case "concat":
+      return tf.concat(recipe.parts.map((p) => replay(p, params, shapes, name)), recipe.axis);
     case "unsqueeze":
       return tf.expandDims(replay(recipe.of, params, shapes, name), -1);
     case "sub":

@@ -2,8 +2,9 @@
  * The weight map: how every tensor of a PyTorch state_dict reaches the ONNX
  * graph exported from the same model. `torch.onnx.export` keeps parameters as
  * initializers named like their keys, but constant folding renames and
- * transposes them (`onnx::MatMul_96` = `layers.0.spline_linear.weight`ᵀ), fuses
- * several into one (efficient-KAN's `spline_weight * spline_scaler[..., None]`),
+ * transposes them (`onnx::MatMul_96` = `layers.0.spline_linear.weight`ᵀ), slices
+ * them (FourierKAN-style `coeffs[0:1]`, `coeffs[1:2]`), fuses several into one
+ * (efficient-KAN's `spline_weight * spline_scaler[..., None]`, `torch.cat`),
  * folds derived constants out of buffers (B-spline knot slices and differences)
  * and deduplicates equal tensors (one initializer, `Identity` nodes for the
  * others). {@linkcode mapStateDict} rediscovers all of that by computing
@@ -21,6 +22,7 @@ import {
   type Recipe,
   recipeKeys,
   recipeShape,
+  sliceAxis,
 } from "./recipe.ts";
 import {
   formatShape,
@@ -42,8 +44,11 @@ export const RECIPE_MATCH_TOLERANCE = { float32: 1e-6, float64: 1e-12 } as const
 /** Float initializers with at most this many elements that match no recipe are constants. */
 export const CONSTANT_MAX_ELEMENTS = 16;
 
-/** Keys with more elements than this are not searched for slices and knot differences. */
+/** Keys with more elements than this are not searched for knot differences. */
 const DERIVED_MAX_ELEMENTS = 1 << 16;
+
+/** Keys with more elements than this are not searched for slices. */
+const VIEW_MAX_ELEMENTS = 1 << 24;
 
 /** How a state_dict key reaches the graph. */
 export type KeyRelation =
@@ -55,15 +60,25 @@ export type KeyRelation =
   | "transposed"
   /** An initializer holds the key's values in another shape (possibly transposed). */
   | "reshaped"
+  /** Initializers hold parts of the key (`c[0:1]`, `c[1]`), possibly reshaped or transposed. */
+  | "sliced"
   /** The exporter deduplicated the key: its values live in an initializer owned by another key. */
   | "shared"
-  /** The key is one of several parts folded into an initializer. */
+  /** The key is one of several parts folded into an initializer (a product, `torch.cat`). */
   | "fused"
-  /** Only constants computed from the key (slices, differences, reciprocals) are in the graph. */
+  /**
+   * Only constants computed from the key (differences, reciprocals, and slices of a key
+   * that also has those, such as B-spline knots) are in the graph.
+   */
   | "derived"
-  /** An integer key the graph does not use (e.g. `num_batches_tracked`). */
+  /**
+   * The graph reads nothing computed from the key: an integer tensor (e.g.
+   * `num_batches_tracked`), or a float tensor whose values reach no initializer while
+   * every weight-sized initializer is explained by other keys (a buffer forward never
+   * reads, e.g. an RBF layer's `inv_denominator`).
+   */
   | "unused"
-  /** Nothing in the graph matches the key. */
+  /** Nothing in the graph matches the key, and some initializer matches no recipe. */
   | "unmapped";
 
 /** The mapping of one state_dict key. */
@@ -88,14 +103,15 @@ export type InitializerSource =
     readonly kind: "param";
     /** The state_dict key. */
     readonly key: string;
-    /** What the exporter did to it. */
-    readonly transform: "identity" | "transpose" | "reshape";
-    /** The recipe (`param`, possibly under `transpose` / `reshape`). */
+    /** What the exporter did to it (`slice`: a slice or index of it, then possibly the others). */
+    readonly transform: "identity" | "transpose" | "reshape" | "slice";
+    /** The recipe (`param`, possibly under `slice` / `index`, `transpose`, `reshape`). */
     readonly recipe: Recipe;
     /** Whether the recipe reproduces the initializer bit for bit. */
     readonly exact: boolean;
   }
   | {
+    /** Several keys in one initializer: a product or a concatenation. */
     readonly kind: "fused";
     /** The state_dict keys folded together. */
     readonly parts: readonly string[];
@@ -148,7 +164,7 @@ export interface WeightMap {
 interface Candidate {
   readonly recipe: Recipe;
   readonly kind: "param" | "fused" | "derived";
-  readonly transform: "identity" | "transpose" | "reshape";
+  readonly transform: "identity" | "transpose" | "reshape" | "slice";
 }
 
 /**
@@ -157,12 +173,19 @@ interface Candidate {
  * In order: an initializer with the key's name and shape; an `Identity` node output
  * with the key's name (exporter deduplication); then, for every remaining float
  * initializer, the first recipe whose value matches it — the key itself renamed,
- * transposed or reshaped, a product of two keys (`a * b[..., None]`, flattened and
- * transposed as `Linear` needs), or slices, slice differences and their reciprocals
- * along a key's last axis. Keys with identical values are told apart by the module
- * path in the names of the nodes that consume the initializer (`/layers.1/Sub` →
- * `layers.1.grid`); when the graph says nothing, all of them share it. Small float
- * initializers that match nothing are constants; larger ones are `unmatched`.
+ * transposed or reshaped; a slice or index of it along one axis (`c[0:1]`, `c[:, 2]`),
+ * then possibly reshaped or transposed; a product of two keys (`a * b[..., None]`,
+ * flattened and transposed as `Linear` needs); a concatenation of keys, each possibly
+ * transposed or reshaped (`torch.cat([a, b], 1).T`); or slice differences and their
+ * reciprocals along a key's last axis (B-spline knots: the plain slices of a key with
+ * such differences count as derived too). Keys with identical values are told apart
+ * by the module path in the names of the nodes that consume the initializer
+ * (`/layers.1/Sub` → `layers.1.grid`); when the graph says nothing, all of them share
+ * it. Small float initializers that match nothing are constants; larger ones are
+ * `unmatched`. A float key that reaches no initializer is `unused` when no initializer
+ * is `unmatched` (every weight-sized tensor of the graph is explained by other keys),
+ * else `unmapped`. Matching is by value: `dict` must hold the weights the file was
+ * exported with (names alone suffice only where the exporter kept them).
  *
  * @param model The ONNX model.
  * @param dict The state_dict the model was exported with.
@@ -275,7 +298,7 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
     if (!isFloatType(init.dataType)) continue;
     const target = valuesOf(name);
     let found: { candidate: Candidate; exact: boolean } | undefined;
-    for (const candidate of candidates(init.dims, floatReps, dict)) {
+    for (const candidate of candidates(init, floatReps, dict, target)) {
       const shape = recipeShape(candidate.recipe, shapeOf);
       if (!shape || !sameShape(shape, init.dims)) continue;
       const memo = init.dataType === DataType.DOUBLE ? memo64 : memo32;
@@ -315,6 +338,20 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
     }
   }
 
+  // Slices of a key from which the exporter also computed knot differences are derived too.
+  const knotKeys = new Set<string>();
+  for (const source of sources.values()) if (source.kind === "derived") knotKeys.add(source.from);
+  for (const [name, source] of sources) {
+    if (source.kind === "param" && source.transform === "slice" && knotKeys.has(source.key)) {
+      sources.set(name, {
+        kind: "derived",
+        from: source.key,
+        recipe: source.recipe,
+        exact: source.exact,
+      });
+    }
+  }
+
   // 4. Remaining initializers: constants, or unmatched.
   for (const name of initOrder) {
     if (sources.has(name)) continue;
@@ -333,6 +370,7 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
     renamed: 1,
     transposed: 1,
     reshaped: 1,
+    sliced: 1,
     shared: 2,
     fused: 3,
     derived: 4,
@@ -350,6 +388,8 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
         ? "renamed"
         : source.transform === "transpose"
         ? "transposed"
+        : source.transform === "slice"
+        ? "sliced"
         : "reshaped";
       propose(source.key, relation, `${formatRecipe(source.recipe)} = initializer "${name}"`);
     } else if (source.kind === "fused") {
@@ -371,11 +411,24 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
     }
   }
 
+  const unmatched = initOrder.filter((name) => sources.get(name)!.kind === "unmatched");
+  const notFound = unmatched.length > 0
+    ? {
+      relation: "unmapped" as const,
+      detail: `no initializer matches; ${unmatched.length === 1 ? "initializer" : "initializers"} ${
+        quoteList(unmatched)
+      } match no recipe`,
+    }
+    : {
+      relation: "unused" as const,
+      detail: "the graph reads nothing computed from it (every weight-sized initializer " +
+        "is explained by other keys)",
+    };
   const keys: KeyMapping[] = [];
   for (const [key, tensor] of dict) {
     const info = keyInfo.get(key) ??
       (isFloatDtype(tensor.dtype)
-        ? { relation: "unmapped" as const, detail: "no initializer matches" }
+        ? notFound
         : { relation: "unused" as const, detail: "integer tensor the graph does not use" });
     const used = keyInits.get(key) ?? new Set<string>();
     keys.push({
@@ -486,6 +539,12 @@ export function describeWeightMap(map: WeightMap): WeightMapRow[] {
 
 // ------------------------------------------------------------------ internals
 
+/** `"a", "b", "c"` or `"a", "b", "c" and 4 more`. */
+function quoteList(names: readonly string[], max = 3): string {
+  const shown = names.slice(0, max).map((n) => `"${n}"`).join(", ");
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+
 function isFloatDtype(dtype: StateDtype): boolean {
   return dtype === "float32" || dtype === "float64" || dtype === "float16" || dtype === "bfloat16";
 }
@@ -520,16 +579,20 @@ function hostValues(tensor: HostTensor): Float64Array {
   return Float64Array.from(data);
 }
 
-/** `"exact"` (bit for bit), `"close"` (within {@linkcode RECIPE_MATCH_TOLERANCE}) or `"no"`. */
+/**
+ * `"exact"` (bit for bit), `"close"` (within {@linkcode RECIPE_MATCH_TOLERANCE} of the
+ * largest |target|, or of `scale` when given) or `"no"`.
+ */
 function compareValues(
   target: Float64Array,
   value: Float64Array,
   init: { readonly dataType: number },
+  scaleOf = 0,
 ): "exact" | "close" | "no" {
   if (target.length !== value.length) return "no";
   let exact = true;
   let maxDiff = 0;
-  let scale = 0;
+  let scale = scaleOf;
   for (let i = 0; i < target.length; i++) {
     const a = target[i]!;
     const b = value[i]!;
@@ -631,6 +694,10 @@ function substituteKeys(recipe: Recipe, to: ReadonlyMap<string, string>): Recipe
     case "unsqueeze":
     case "reciprocal":
       return { op: recipe.op, of: substituteKeys(recipe.of, to) };
+    case "index":
+      return { ...recipe, of: substituteKeys(recipe.of, to) };
+    case "concat":
+      return { ...recipe, parts: recipe.parts.map((p) => substituteKeys(p, to)) };
     case "reshape":
       return { op: "reshape", of: substituteKeys(recipe.of, to), shape: recipe.shape };
     case "slice":
@@ -639,33 +706,74 @@ function substituteKeys(recipe: Recipe, to: ReadonlyMap<string, string>): Recipe
 }
 
 /** Candidate recipes for an initializer of shape `dims`, most direct first. */
-function* candidates(
+/** `value` (of `shape`) brought to `dims`: as is, reshaped, or transposed (after a reshape to 2-D). */
+function* forms(
+  value: Recipe,
+  shape: readonly number[],
   dims: readonly number[],
+): Generator<[Recipe, "identity" | "transpose" | "reshape"]> {
+  if (shapeSize(shape) !== shapeSize(dims)) return;
+  if (sameShape(shape, dims)) yield [value, "identity"];
+  if (dims.length === 2) {
+    const flipped = [dims[1]!, dims[0]!];
+    const inner: Recipe = sameShape(shape, flipped)
+      ? value
+      : { op: "reshape", of: value, shape: flipped };
+    yield [{ op: "transpose", of: inner }, "transpose"];
+  }
+  if (!sameShape(shape, dims)) yield [{ op: "reshape", of: value, shape: [...dims] }, "reshape"];
+}
+
+/** Candidate recipes for an initializer, most direct first; `target` is its value. */
+function* candidates(
+  init: { readonly dims: readonly number[]; readonly dataType: number },
   keys: readonly string[],
   dict: StateDict,
+  target: Float64Array,
 ): Generator<Candidate> {
+  const { dims } = init;
   const size = shapeSize(dims);
   const shapeOf = (k: string) => dict.get(k)!.shape;
-  /** `value` brought to `dims`: as is, reshaped, or transposed (after a reshape to 2-D). */
-  function* forms(
-    value: Recipe,
-    shape: readonly number[],
-  ): Generator<[Recipe, Candidate["transform"]]> {
-    if (shapeSize(shape) !== size) return;
-    if (sameShape(shape, dims)) yield [value, "identity"];
-    if (dims.length === 2) {
-      const flipped = [dims[1]!, dims[0]!];
-      const inner: Recipe = sameShape(shape, flipped)
-        ? value
-        : { op: "reshape", of: value, shape: flipped };
-      yield [{ op: "transpose", of: inner }, "transpose"];
-    }
-    if (!sameShape(shape, dims)) yield [{ op: "reshape", of: value, shape: [...dims] }, "reshape"];
-  }
+  const round = rounding(init);
+  const valuesOf = cache((k: string) => toFloat64(dict.get(k)!).map(round));
+  const scale = target.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+  const near = (a: number, b: number) =>
+    compareValues(Float64Array.of(a), Float64Array.of(b), init, scale) !== "no";
   // The key itself, renamed / transposed / reshaped.
   for (const key of keys) {
-    for (const [recipe, transform] of forms({ op: "param", key }, shapeOf(key))) {
+    for (const [recipe, transform] of forms({ op: "param", key }, shapeOf(key), dims)) {
       yield { recipe, kind: "param", transform };
+    }
+  }
+  // A slice or index of one axis of a key, then its forms (FourierKAN-style `coeffs[0:1]`).
+  // Every form starts with the slice's first element: check it before evaluating.
+  for (const key of keys) {
+    const s = shapeOf(key);
+    const total = shapeSize(s);
+    if (total <= size || total > VIEW_MAX_ELEMENTS) continue;
+    for (let axis = 0; axis < s.length; axis++) {
+      const dim = s[axis]!;
+      const rest = total / dim;
+      if (size % rest !== 0) continue;
+      const width = size / rest;
+      const inner = shapeSize(s.slice(axis + 1));
+      for (let start = 0; start + width <= dim; start++) {
+        if (!near(target[0]!, valuesOf(key)[start * inner]!)) continue;
+        const of: Recipe = { op: "param", key };
+        const view: Recipe = width === 1 && dims.length === s.length - 1
+          ? { op: "index", of, axis, index: start }
+          : {
+            op: "slice",
+            of,
+            start,
+            end: start + width,
+            ...(axis === s.length - 1 ? {} : { axis }),
+          };
+        const shape = recipeShape(view, shapeOf)!;
+        for (const [recipe] of forms(view, shape, dims)) {
+          yield { recipe, kind: "param", transform: "slice" };
+        }
+      }
     }
   }
   // Products a * b[..., None, …] (b's shape a prefix of a's), e.g. efficient-KAN's scaled spline weight.
@@ -682,12 +790,15 @@ function* candidates(
       let scaled: Recipe = { op: "param", key: b };
       for (let r = sb.length; r < sa.length; r++) scaled = { op: "unsqueeze", of: scaled };
       const product: Recipe = { op: "mul", a: { op: "param", key: a }, b: scaled };
-      for (const [recipe, transform] of forms(product, sa)) {
+      for (const [recipe, transform] of forms(product, sa, dims)) {
         yield { recipe, kind: "fused", transform };
       }
     }
   }
-  // Slices of the last axis, differences of two slices, their reciprocals.
+  // Concatenations of keys along one axis, each part as is, reshaped or transposed.
+  const concat = findConcatenation(init, keys, dict, target, near);
+  if (concat) yield { recipe: concat, kind: "fused", transform: "identity" };
+  // Differences of two slices of the last axis, their reciprocals (B-spline knots).
   const width = dims[dims.length - 1];
   if (width === undefined) return;
   for (const key of keys) {
@@ -703,9 +814,6 @@ function* candidates(
       start,
       end: start + width,
     });
-    for (let start = 0; start + width <= last; start++) {
-      if (width !== last) yield { recipe: slice(start), kind: "derived", transform: "identity" };
-    }
     for (let i = 0; i + width <= last; i++) {
       for (let j = 0; j + width <= last; j++) {
         if (i === j) continue;
@@ -727,4 +835,53 @@ function* candidates(
       }
     }
   }
+}
+
+/**
+ * `torch.cat([p1, p2, …], axis)` equal to `target`, each part a key as is, reshaped
+ * or transposed, found block by block along each axis in turn (greedy: at every
+ * offset, the first key whose form equals the next block); `undefined` if none.
+ */
+function findConcatenation(
+  init: { readonly dims: readonly number[]; readonly dataType: number },
+  keys: readonly string[],
+  dict: StateDict,
+  target: Float64Array,
+  near: (a: number, b: number) => boolean,
+): Recipe | undefined {
+  const { dims } = init;
+  const size = shapeSize(dims);
+  if (size === 0) return undefined;
+  const round = rounding(init);
+  const whole: HostArray = { shape: dims, data: target };
+  for (let axis = 0; axis < dims.length; axis++) {
+    const dim = dims[axis]!;
+    const rest = size / dim;
+    const parts: Recipe[] = [];
+    let at = 0;
+    while (at < dim) {
+      let piece: { recipe: Recipe; width: number } | undefined;
+      for (const key of keys) {
+        const tensor = dict.get(key)!;
+        const total = shapeSize(tensor.shape);
+        const width = total / rest;
+        if (!Number.isInteger(width) || width < 1 || width >= dim || at + width > dim) continue;
+        const block = sliceAxis(whole, axis, at, at + width);
+        if (!near(block.data[0]!, round(toFloat64(tensor)[0]!))) continue;
+        for (const [recipe] of forms({ op: "param", key }, tensor.shape, block.shape)) {
+          const value = evaluateRecipe(recipe, dict, round).data;
+          if (compareValues(block.data, value, init) !== "no") {
+            piece = { recipe, width };
+            break;
+          }
+        }
+        if (piece) break;
+      }
+      if (!piece) break;
+      parts.push(piece.recipe);
+      at += piece.width;
+    }
+    if (at === dim && parts.length >= 2) return { op: "concat", parts, axis };
+  }
+  return undefined;
 }

@@ -24,4 +24,5 @@ export * from "./load.ts";
 export * from "./recipe.ts";
 export * from "./map.ts";
 export * from "./apply.ts";
+export * from "./map_weights.ts";
 export * from "./differentiable.ts";

@@ -1,7 +1,7 @@
 /**
  * Recipes: how an ONNX initializer is computed from state_dict tensors. A small
- * expression tree (parameter, transpose, reshape, slice of the last axis,
- * unsqueeze, subtraction, multiplication, reciprocal) with shape inference,
+ * expression tree (parameter, transpose, reshape, slice and index along an axis,
+ * concatenation, unsqueeze, subtraction, multiplication, reciprocal) with shape inference,
  * a readable formula, and host evaluation that rounds every step to the
  * initializer's precision (so float32 results match PyTorch's constant
  * folding bit for bit).
@@ -18,10 +18,25 @@ export type Recipe =
   | {
     readonly op: "slice";
     readonly of: Recipe;
-    /** Start along the last axis, inclusive. */
+    /** Start along the axis, inclusive. */
     readonly start: number;
-    /** End along the last axis, exclusive. */
+    /** End along the axis, exclusive. */
     readonly end: number;
+    /** The axis, from 0; the last one when absent. */
+    readonly axis?: number;
+  }
+  | {
+    /** `of[index]` along `axis`, which is dropped (PyTorch `c[1]`, `c[:, 1]`). */
+    readonly op: "index";
+    readonly of: Recipe;
+    readonly axis: number;
+    readonly index: number;
+  }
+  | {
+    /** `torch.cat(parts, axis)`: equal shapes but for `axis`. */
+    readonly op: "concat";
+    readonly parts: readonly Recipe[];
+    readonly axis: number;
   }
   | { readonly op: "unsqueeze"; readonly of: Recipe }
   | { readonly op: "sub"; readonly a: Recipe; readonly b: Recipe }
@@ -49,6 +64,9 @@ export function recipeKeys(recipe: Recipe): string[] {
         walk(r.a);
         walk(r.b);
         return;
+      case "concat":
+        r.parts.forEach(walk);
+        return;
       default:
         walk(r.of);
     }
@@ -70,7 +88,11 @@ export function formatRecipe(recipe: Recipe): string {
     case "reshape":
       return `${atom(recipe.of)}.reshape(${recipe.shape.join(", ")})`;
     case "slice":
-      return `${atom(recipe.of)}[..., ${recipe.start}:${recipe.end}]`;
+      return `${atom(recipe.of)}[${axisPrefix(recipe.axis)}${recipe.start}:${recipe.end}]`;
+    case "index":
+      return `${atom(recipe.of)}[${axisPrefix(recipe.axis)}${recipe.index}]`;
+    case "concat":
+      return `torch.cat([${recipe.parts.map(formatRecipe).join(", ")}], ${recipe.axis})`;
     case "unsqueeze":
       return `${atom(recipe.of)}[..., None]`;
     case "sub":
@@ -80,6 +102,11 @@ export function formatRecipe(recipe: Recipe): string {
     case "reciprocal":
       return `1 / ${atom(recipe.of)}`;
   }
+}
+
+/** `"..., "` for the last axis (absent), else one `":, "` per leading axis. */
+function axisPrefix(axis: number | undefined): string {
+  return axis === undefined ? "..., " : ":, ".repeat(axis);
 }
 
 function atom(recipe: Recipe): string {
@@ -111,9 +138,22 @@ export function recipeShape(
     case "slice": {
       const s = recipeShape(recipe.of, shapeOf);
       if (!s || s.length === 0) return undefined;
-      const last = s[s.length - 1]!;
-      if (recipe.start < 0 || recipe.end > last || recipe.start >= recipe.end) return undefined;
-      return [...s.slice(0, -1), recipe.end - recipe.start];
+      const axis = recipe.axis ?? s.length - 1;
+      const dim = s[axis];
+      if (dim === undefined || recipe.start < 0 || recipe.end > dim || recipe.start >= recipe.end) {
+        return undefined;
+      }
+      return s.map((d, i) => (i === axis ? recipe.end - recipe.start : d));
+    }
+    case "index": {
+      const s = recipeShape(recipe.of, shapeOf);
+      const dim = s?.[recipe.axis];
+      if (!s || dim === undefined || recipe.index < 0 || recipe.index >= dim) return undefined;
+      return s.filter((_, i) => i !== recipe.axis);
+    }
+    case "concat": {
+      const shapes = recipe.parts.map((p) => recipeShape(p, shapeOf));
+      return concatShape(shapes, recipe.axis);
     }
     case "unsqueeze": {
       const s = recipeShape(recipe.of, shapeOf);
@@ -128,6 +168,23 @@ export function recipeShape(
       return a && b ? broadcastShapes(a, b) : undefined;
     }
   }
+}
+
+/** Shape of a concatenation along `axis`, or `undefined` if the parts do not fit together. */
+function concatShape(
+  shapes: readonly (readonly number[] | undefined)[],
+  axis: number,
+): number[] | undefined {
+  const first = shapes[0];
+  if (!first || axis < 0 || axis >= first.length) return undefined;
+  let total = 0;
+  for (const s of shapes) {
+    if (!s || s.length !== first.length || s.some((d, i) => i !== axis && d !== first[i])) {
+      return undefined;
+    }
+    total += s[axis]!;
+  }
+  return first.map((d, i) => (i === axis ? total : d));
 }
 
 /** NumPy broadcasting of two shapes, or `undefined` if they do not broadcast. */
@@ -163,7 +220,10 @@ export function evaluateRecipe(
   round: (x: number) => number,
   memo?: Map<string, HostArray>,
 ): HostArray {
-  if (memo === undefined || recipe.op === "reshape" || recipe.op === "unsqueeze") {
+  if (
+    memo === undefined || recipe.op === "reshape" || recipe.op === "unsqueeze" ||
+    recipe.op === "slice" || recipe.op === "index"
+  ) {
     return evaluateNode(recipe, dict, round, memo);
   }
   const id = JSON.stringify(recipe);
@@ -203,19 +263,38 @@ function evaluateNode(
       if (shapeSize(x.shape) !== shapeSize(recipe.shape)) throw incompatible(recipe, x.shape);
       return { shape: [...recipe.shape], data: x.data };
     }
-    case "slice": {
+    case "slice":
+    case "index": {
       const x = evaluateRecipe(recipe.of, dict, round, memo);
-      const last = x.shape[x.shape.length - 1];
-      if (last === undefined || recipe.end > last || recipe.start >= recipe.end) {
+      const axis = recipe.op === "index" ? recipe.axis : recipe.axis ?? x.shape.length - 1;
+      const [start, end] = recipe.op === "index"
+        ? [recipe.index, recipe.index + 1]
+        : [recipe.start, recipe.end];
+      const dim = x.shape[axis];
+      if (dim === undefined || start < 0 || end > dim || start >= end) {
         throw incompatible(recipe, x.shape);
       }
-      const width = recipe.end - recipe.start;
-      const rows = x.data.length / last;
-      const data = new Float64Array(rows * width);
-      for (let r = 0; r < rows; r++) {
-        data.set(x.data.subarray(r * last + recipe.start, r * last + recipe.end), r * width);
+      const block = sliceAxis(x, axis, start, end);
+      return recipe.op === "index"
+        ? { shape: x.shape.filter((_, i) => i !== axis), data: block.data }
+        : block;
+    }
+    case "concat": {
+      const parts = recipe.parts.map((p) => evaluateRecipe(p, dict, round, memo));
+      const shape = concatShape(parts.map((p) => p.shape), recipe.axis);
+      if (shape === undefined) throw incompatible(recipe, ...parts.map((p) => p.shape));
+      const outer = shapeSize(shape.slice(0, recipe.axis));
+      const inner = shapeSize(shape.slice(recipe.axis + 1));
+      const data = new Float64Array(shapeSize(shape));
+      let at = 0;
+      for (let o = 0; o < outer; o++) {
+        for (const p of parts) {
+          const run = p.shape[recipe.axis]! * inner;
+          data.set(p.data.subarray(o * run, (o + 1) * run), at);
+          at += run;
+        }
       }
-      return { shape: [...x.shape.slice(0, -1), width], data };
+      return { shape, data };
     }
     case "unsqueeze": {
       const x = evaluateRecipe(recipe.of, dict, round, memo);
@@ -237,6 +316,27 @@ function evaluateNode(
       return { shape, data: broadcastBinary(a, b, shape, f) };
     }
   }
+}
+
+/**
+ * The block `[start, end)` of `x` along `axis` (other axes whole), row-major.
+ *
+ * @param x A host array.
+ * @param axis The axis, from 0.
+ * @param start First index along `axis`, inclusive.
+ * @param end Last index along `axis`, exclusive.
+ */
+export function sliceAxis(x: HostArray, axis: number, start: number, end: number): HostArray {
+  const dim = x.shape[axis]!;
+  const inner = shapeSize(x.shape.slice(axis + 1));
+  const outer = shapeSize(x.shape.slice(0, axis));
+  const run = (end - start) * inner;
+  const data = new Float64Array(outer * run);
+  for (let o = 0; o < outer; o++) {
+    const from = (o * dim + start) * inner;
+    data.set(x.data.subarray(from, from + run), o * run);
+  }
+  return { shape: x.shape.map((d, i) => (i === axis ? end - start : d)), data };
 }
 
 function incompatible(recipe: Recipe, ...shapes: (readonly number[])[]): RangeError {

@@ -3,41 +3,9 @@
  * Each case runs `lib/cli/main.ts` in a subprocess, as a user would.
  */
 import { readNumericCsv } from "../../lib/io/table.ts";
-import { assertEquals, assertFalse, assertLessOrEqual, assertStringIncludes } from "../_assert.ts";
+import { assertEquals, assertLessOrEqual } from "../_assert.ts";
+import { assertOneLineError, partials } from "./_partials.ts";
 import { bundledPaths, SEED } from "../_bundled.ts";
-
-const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
-
-async function partials(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      MAIN,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-/** Asserts a failed run printed exactly one `error:` line and no stack trace. */
-function assertOneLineError(r: { code: number; stderr: string }, code: number, message: string) {
-  assertEquals(r.code, code);
-  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error"));
-  assertEquals(lines.length, 1, r.stderr);
-  assertStringIncludes(lines[0]!, message);
-  assertFalse(/^\s+at /m.test(r.stderr), "no stack trace without --debug");
-}
 
 Deno.test("partials sample gives byte-identical files for the same seed", async () => {
   const dir = await Deno.makeTempDir();

@@ -76,3 +76,48 @@ Deno.test("broadcastShapes() follows NumPy rules and recipeShape() rejects what 
     'no state_dict key "missing"',
   );
 });
+
+Deno.test("evaluateRecipe() takes slices and indices along any axis, as PyTorch's c[0:1], c[:, 1], c[1]", () => {
+  // w = arange(1, 13).reshape(2, 3, 2)
+  const shapeOf = (k: string) => dict.get(k)?.shape;
+  const first: Recipe = { op: "slice", of: param("w"), axis: 0, start: 1, end: 2 };
+  assertEquals(formatRecipe(first), "w[1:2]");
+  assertEquals(recipeShape(first, shapeOf), [1, 3, 2]);
+  assertEquals(evaluateRecipe(first, dict, (x) => x).data, new Float64Array([7, 8, 9, 10, 11, 12]));
+  const middle: Recipe = { op: "slice", of: param("w"), axis: 1, start: 1, end: 3 };
+  assertEquals(formatRecipe(middle), "w[:, 1:3]");
+  assertEquals(
+    evaluateRecipe(middle, dict, (x) => x).data,
+    new Float64Array([3, 4, 5, 6, 9, 10, 11, 12]),
+  );
+  const index: Recipe = { op: "index", of: param("w"), axis: 1, index: 2 };
+  assertEquals(formatRecipe(index), "w[:, 2]");
+  assertEquals(recipeShape(index, shapeOf), [2, 2]);
+  assertEquals(evaluateRecipe(index, dict, (x) => x).data, new Float64Array([5, 6, 11, 12]));
+  assertEquals(recipeShape({ op: "index", of: param("w"), axis: 0, index: 2 }, shapeOf), undefined);
+  assertEquals(recipeKeys(index), ["w"]);
+});
+
+Deno.test("evaluateRecipe() concatenates parts along an axis, as torch.cat", () => {
+  const shapeOf = (k: string) => dict.get(k)?.shape;
+  // s [2, 3] next to w[:, :, 0] [2, 3] along axis 1, then along axis 0.
+  const col: Recipe = { op: "index", of: param("w"), axis: 2, index: 0 };
+  const along1: Recipe = { op: "concat", parts: [param("s"), col], axis: 1 };
+  assertEquals(formatRecipe(along1), "torch.cat([s, w[:, :, 0]], 1)");
+  assertEquals(recipeShape(along1, shapeOf), [2, 6]);
+  assertEquals(
+    evaluateRecipe(along1, dict, (x) => x).data,
+    new Float64Array([0.5, 1, 2, 1, 3, 5, -1, 0.1, 3, 7, 9, 11]),
+  );
+  const along0: Recipe = { op: "concat", parts: [param("s"), col], axis: 0 };
+  assertEquals(recipeShape(along0, shapeOf), [4, 3]);
+  assertEquals(
+    evaluateRecipe(along0, dict, (x) => x).data,
+    new Float64Array([0.5, 1, 2, -1, 0.1, 3, 1, 3, 5, 7, 9, 11]),
+  );
+  assertEquals(recipeKeys(along1), ["s", "w"]);
+  assertEquals(
+    recipeShape({ op: "concat", parts: [param("s"), param("g")], axis: 0 }, shapeOf),
+    undefined,
+  );
+});

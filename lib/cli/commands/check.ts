@@ -9,6 +9,7 @@ import { formatCheckResult, writeCheckOutputs } from "../../check/write.ts";
 import { loadReference } from "../../reference/load.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 import { noteBatch } from "../_notes.ts";
+import { printWarnings, weightsOptions } from "../_weights.ts";
 
 /** Options of the `check` command, as parsed. */
 export interface CheckCommandOptions {
@@ -17,6 +18,7 @@ export interface CheckCommandOptions {
   scaling?: string;
   reference: string;
   weights?: string;
+  exportedWeights?: string;
   out?: string;
 }
 
@@ -26,10 +28,11 @@ export async function runCheck(options: CheckCommandOptions): Promise<void> {
   const { surrogate, x } = await loadSurrogateWithInputs(options.model, {
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
-    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...weightsOptions(options),
   });
   noteBatch(surrogate);
   try {
+    printWarnings(surrogate.warnings);
     const result = await checkModel(surrogate, reference, x);
     console.log(formatCheckResult(result));
     if (options.out !== undefined) {

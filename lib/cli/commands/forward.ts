@@ -8,6 +8,7 @@ import { concatColumns, makeTable, writeNumericCsv } from "../../io/table.ts";
 import type { ForwardEngine } from "../../surrogate/surrogate.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 import { noteBatch } from "../_notes.ts";
+import { printWarnings, weightsOptions } from "../_weights.ts";
 
 /** Options of the `forward` command, as parsed. */
 export interface ForwardCommandOptions {
@@ -16,6 +17,7 @@ export interface ForwardCommandOptions {
   scaling?: string;
   engine: ForwardEngine;
   weights?: string;
+  exportedWeights?: string;
   out: string;
 }
 
@@ -24,10 +26,11 @@ export async function runForward(options: ForwardCommandOptions): Promise<void> 
   const { surrogate, inputTable, x, points } = await loadSurrogateWithInputs(options.model, {
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
-    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...weightsOptions(options),
   });
   noteBatch(surrogate);
   try {
+    printWarnings(surrogate.warnings);
     const y = await surrogate.predict(x, { engine: options.engine });
     await writeNumericCsv(options.out, concatColumns(inputTable, makeTable(surrogate.outputs, y)));
     console.error(

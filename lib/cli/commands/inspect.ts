@@ -7,16 +7,15 @@
 import { loadOnnxModel } from "../../onnx/model.ts";
 import { describeBatchRewrite, makeBatchDynamic } from "../../onnx/dynamic_batch.ts";
 import { dataTypeName } from "../../onnx/tensor.ts";
-import { loadStateDict } from "../../weights/load.ts";
-import { resolve } from "node:path";
-import { applyStateDict } from "../../weights/apply.ts";
-import { coverage, describeWeightMap, mapStateDict } from "../../weights/map.ts";
-import { findExportedWeights } from "../../surrogate/surrogate.ts";
+import { coverage, describeWeightMap } from "../../weights/map.ts";
+import { loadWeightsFor, unusedKeys } from "../../weights/map_weights.ts";
 import { formatColumns } from "../_table.ts";
+import { printWarnings, weightsOptions } from "../_weights.ts";
 
 /** Options of the `inspect` command, as parsed. */
 export interface InspectCommandOptions {
   weights?: string;
+  exportedWeights?: string;
   json?: true;
 }
 
@@ -34,21 +33,12 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
     `${p.name} [${p.batch ?? "batch"}, ${p.width}] ${dataTypeName(p.elemType)}`;
   let rows: { initializer: string; shape: string; kind: string; keys: string; how: string }[];
   let mapped: number | undefined;
-  let mappedWith: string | undefined;
-  if (options.weights !== undefined) {
-    const dict = await loadStateDict(options.weights);
-    // Folded weights are found by value: map with the weights the file was exported with
-    // (model.pth beside it) when there are some, then check that these weights fit the map.
-    const exported = await findExportedWeights(path);
-    const sameFile = exported !== undefined && resolve(exported) === resolve(options.weights);
-    mappedWith = exported === undefined || sameFile ? options.weights : exported;
-    const map = mapStateDict(
-      model,
-      mappedWith === options.weights ? dict : await loadStateDict(mappedWith),
-    );
-    applyStateDict(model, dict, map);
-    rows = describeWeightMap(map);
-    mapped = coverage(map);
+  // By name, else by value with the weights the file was exported with (--exported-weights,
+  // or model.pth beside it); then the given weights are applied, which checks that they fit.
+  const weights = await loadWeightsFor(model, weightsOptions(options));
+  if (weights !== undefined) {
+    rows = describeWeightMap(weights.map);
+    mapped = coverage(weights.map);
   } else {
     rows = [...model.initializers].map(([name, t]) => ({
       initializer: name,
@@ -69,7 +59,16 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
         batch,
         ops: Object.fromEntries(ops),
         initializers: rows,
-        ...(mapped !== undefined ? { weights: options.weights, mappedWith, coverage: mapped } : {}),
+        ...(weights !== undefined
+          ? {
+            weights: weights.path,
+            mappedWith: weights.exportedPath ?? weights.path,
+            byName: weights.exportedPath === undefined,
+            coverage: mapped,
+            unused: unusedKeys(weights.map).map((k) => k.key),
+            warnings: weights.warnings,
+          }
+          : {}),
       },
       null,
       2,
@@ -85,7 +84,7 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
   console.log(`batch   ${describeBatchRewrite(batch)}`);
   console.log(`ops     ${ops.map(([op, k]) => `${op} ${k}`).join(", ")}`);
   console.log("");
-  if (mapped === undefined) {
+  if (weights === undefined || mapped === undefined) {
     console.log(
       formatColumns(
         ["initializer", "shape", "dtype"],
@@ -99,10 +98,13 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
     ));
     console.log("");
     console.log(
-      `${options.weights}: ${(mapped * 100).toFixed(1)}% of state_dict keys mapped onto the graph`,
+      `${weights.path}: ${(mapped * 100).toFixed(1)}% of state_dict keys mapped onto the graph`,
     );
-    if (mappedWith !== options.weights) {
-      console.log(`(found by value with ${mappedWith}, the weights the model was exported with)`);
+    if (weights.exportedPath !== undefined) {
+      console.log(
+        `(found by value with ${weights.exportedPath}, the weights the model was exported with)`,
+      );
     }
+    printWarnings(weights.warnings);
   }
 }

@@ -9,6 +9,7 @@ import { jacobiansToTable } from "../../jacobian/types.ts";
 import type { JacobianMethod } from "../../surrogate/surrogate.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 import { noteBatch } from "../_notes.ts";
+import { printWarnings, weightsOptions } from "../_weights.ts";
 
 /** Options of the `jacobian` command, as parsed. */
 export interface JacobianCommandOptions {
@@ -17,6 +18,7 @@ export interface JacobianCommandOptions {
   scaling?: string;
   method: JacobianMethod;
   weights?: string;
+  exportedWeights?: string;
   out: string;
 }
 
@@ -25,10 +27,11 @@ export async function runJacobian(options: JacobianCommandOptions): Promise<void
   const { surrogate, inputTable, x, points } = await loadSurrogateWithInputs(options.model, {
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
-    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...weightsOptions(options),
   });
   noteBatch(surrogate);
   try {
+    printWarnings(surrogate.warnings);
     const jac = await surrogate.jacobian(x, { method: options.method });
     await writeNumericCsv(options.out, jacobiansToTable(inputTable, jac));
     const how = options.method === "autodiff"

@@ -15,6 +15,7 @@ import { loadSurrogate, selectInputColumns } from "../../surrogate/surrogate.ts"
 import { noteBatch } from "../_notes.ts";
 import { UsageError } from "../_errors.ts";
 import { parseIntegerOption, parseNumberOption } from "../_parse.ts";
+import { printWarnings, weightsOptions } from "../_weights.ts";
 
 /** Options of the `refit` command, as parsed. */
 export interface RefitCommandOptions {
@@ -24,6 +25,7 @@ export interface RefitCommandOptions {
   derivatives?: string;
   samples?: string;
   weights?: string;
+  exportedWeights?: string;
   lambda: string;
   epochs: string;
   batch: string;
@@ -60,10 +62,11 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
   }
   const surrogate = await loadSurrogate(options.model, {
     scaling: options.scaling,
-    ...(options.weights !== undefined ? { weights: options.weights } : {}),
+    ...weightsOptions(options),
   });
   noteBatch(surrogate);
   try {
+    printWarnings(surrogate.warnings);
     let data;
     if (options.reference !== undefined) {
       const reference = await loadReference(options.reference);
@@ -97,7 +100,13 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
     const protect = [
       options.model,
       options.scaling,
-      ...[options.reference, options.derivatives, options.samples, options.weights].filter(
+      ...[
+        options.reference,
+        options.derivatives,
+        options.samples,
+        options.weights,
+        options.exportedWeights,
+      ].filter(
         (p): p is string => p !== undefined,
       ),
     ];
@@ -109,6 +118,7 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
         targets: options.reference ?? options.derivatives,
         samples: data.source,
         startWeights: surrogate.weights?.path ?? null,
+        exportedWeights: surrogate.weights?.exportedPath ?? null,
       },
     });
     console.log(formatRefitTable(result.before, result.after));

@@ -1,0 +1,44 @@
+/**
+ * Runs the CLI (`lib/cli/main.ts`) in a subprocess, as a user would, for the CLI tests.
+ *
+ * @module
+ */
+import { assertEquals, assertFalse, assertStringIncludes } from "../_assert.ts";
+
+const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+
+/** Runs `partials <args>` with read, write, env, ffi and sys permissions; returns its exit code and output. */
+export async function partials(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      MAIN,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Asserts a failed run printed exactly one `error:` line and no stack trace. */
+export function assertOneLineError(
+  r: { code: number; stderr: string },
+  code: number,
+  message: string,
+) {
+  assertEquals(r.code, code);
+  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error"));
+  assertEquals(lines.length, 1, r.stderr);
+  assertStringIncludes(lines[0]!, message);
+  assertFalse(/^\s+at /m.test(r.stderr), "no stack trace without --debug");
+}
