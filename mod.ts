@@ -74,5 +74,6 @@ export * from "./lib/diagnose/mod.ts";
 export * from "./lib/surrogate/mod.ts";
 export * from "./lib/check/mod.ts";
 export * from "./lib/refit/mod.ts";
+export * from "./lib/report/mod.ts";
 export { initTf } from "./lib/tf/backend.ts";
 export type { InitTfOptions } from "./lib/tf/backend.ts";

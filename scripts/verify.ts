@@ -4,7 +4,8 @@
  * and Jacobians), that the scaling is consistent and the differentiation
  * right, then compares the model's Jacobian with the analytic reference and
  * says where the discrepancy comes from. Writes `out/verify/<model>/`
- * (`jacobian_results.csv`, `prediction.csv`, `metrics.json`, `report.html`).
+ * (`jacobian_results.csv`, `prediction.csv`, `metrics.json`, `report.html`) and
+ * `index.html` over the models.
  * Exits 1 if any consistency check fails; a poor fit alone is a finding, not a failure.
  *
  * Usage:
@@ -33,6 +34,9 @@ import { loadSurrogateWithInputs } from "../lib/surrogate/surrogate.ts";
 import { noteBatch } from "../lib/cli/_notes.ts";
 import { initTf } from "../lib/tf/backend.ts";
 import { formatColumns } from "../lib/cli/_table.ts";
+import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { renderVerifyIndex } from "../lib/report/index_page.ts";
+import { checkStatus } from "../lib/report/status.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const SEED = {
@@ -105,7 +109,10 @@ async function verifyOne(
     const parity = oracle ? await checkOracleParity(surrogate, oracle) : undefined;
     const sweep = oracle ? await oracleStepSweep(surrogate, oracle) : undefined;
     const check = await checkModel(surrogate, reference, x);
-    await writeCheckOutputs(check, folder);
+    await writeCheckOutputs(check, folder, {
+      ...(parity ? { parity } : {}),
+      ...(sweep ? { sweep } : {}),
+    });
     return {
       name,
       ...(parity ? { parity } : {}),
@@ -239,6 +246,20 @@ async function main(args: string[]): Promise<number> {
       `(${r.seconds.toFixed(1)} s; files in ${relative(Deno.cwd(), join(options.out, r.name))})\n`,
     );
   }
+  const index = join(options.out, "index.html");
+  await writeFileAtomic(
+    index,
+    renderVerifyIndex(
+      reports.map((r) => ({
+        name: r.name,
+        href: `${encodeURIComponent(r.name)}/report.html`,
+        check: r.check,
+        status: checkStatus(r.check, r.parity ? { parity: r.parity } : {}),
+        ...(r.parity ? { parity: r.parity } : {}),
+      })),
+      { subtitle: `${reports.length} model(s) on tfjs ${backend}` },
+    ),
+  );
   console.log(
     "Summary (errors as fractions of range: forward per output, Jacobians per entry or row):",
   );
@@ -250,6 +271,7 @@ async function main(args: string[]): Promise<number> {
         ((performance.now() - started) / 1000).toFixed(1)
       } s`,
   );
+  console.log(`Reports: ${relative(Deno.cwd(), index)}`);
   return failed.length === 0 ? 0 : 1;
 }
 

@@ -5,8 +5,10 @@
  *   input `x` (output-major) `df_dx` (the model, physical units) and
  *   `df_dx_true` (the reference) — the layout of the report's script.
  * - `prediction.csv`: the input columns, `Predicted_<out>`, then `True_<out>`.
- * - `metrics.json`: every comparison, the verdict, the graph diagnostics.
- * - `report.html`: the diagnosis, the tables and a scatter plot per entry.
+ * - `metrics.json`: every comparison, the verdict and the status block, the
+ *   graph diagnostics, and (with PyTorch's values) the parity and the
+ *   finite-difference step sweep.
+ * - `report.html`: the status block, figures and tables (`lib/report`).
  *
  * @module
  */
@@ -17,9 +19,20 @@ import { diagnosticsToJson, formatDiagnostics } from "../diagnose/format.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { formatNumericCsv, type NumericTable } from "../io/table.ts";
 import { jacobianColumnName } from "../jacobian/types.ts";
-import { renderReport, type ScatterPanel } from "../report/html.ts";
+import { renderCheckReport } from "../report/check_report.ts";
+import { checkStatus, statusToJson } from "../report/status.ts";
+import type { StepSweepRow } from "../jacobian/finite_differences.ts";
 import type { CheckResult } from "./check.ts";
 import { CHECK_TOLERANCES } from "./check.ts";
+import type { OracleParity } from "./oracle.ts";
+
+/** What `verify` adds to a check's outputs when PyTorch's own values are known. */
+export interface CheckExtras {
+  /** The toolkit's engines against PyTorch's saved values. */
+  parity?: OracleParity;
+  /** The float64 finite differences' error against PyTorch per step. */
+  sweep?: readonly StepSweepRow[];
+}
 
 /** The `jacobian_results.csv` table: inputs, then `d<out>_d<in>` and `d<out>_d<in>_true` pairs. */
 export function jacobianResultsTable(r: CheckResult): NumericTable {
@@ -66,8 +79,15 @@ export function predictionTable(r: CheckResult): NumericTable {
   return { columns, rows: r.points, data };
 }
 
-/** `metrics.json` content. */
-export function checkMetrics(r: CheckResult): Record<string, unknown> {
+/**
+ * `metrics.json` content: every comparison, the verdict, `status` (the status
+ * block's lines with their numbers and thresholds), the diagnostics, and with
+ * `extras` `parity` (worst error, where, threshold, pass per engine) and
+ * `stepSweep` (`[{ step, maxAbsError, maxRelativeError }]`, step as a fraction
+ * of each input's range).
+ */
+export function checkMetrics(r: CheckResult, extras: CheckExtras = {}): Record<string, unknown> {
+  const status = checkStatus(r, extras.parity ? { parity: extras.parity } : {});
   return {
     model: r.model,
     points: r.points,
@@ -78,11 +98,22 @@ export function checkMetrics(r: CheckResult): Record<string, unknown> {
     referenceExact: r.referenceExact,
     tolerances: CHECK_TOLERANCES,
     verdict: r.verdict,
+    status: statusToJson(status),
     values: valueComparisonToJson(r.values),
     scaling: comparisonToJson(r.comparisons.scaling),
     differentiation: comparisonToJson(r.comparisons.differentiation),
     fit: comparisonToJson(r.comparisons.fit),
     ...(r.diagnostics ? { diagnostics: diagnosticsToJson(r.diagnostics) } : {}),
+    ...(extras.parity ? { parity: JSON.parse(JSON.stringify(extras.parity)) } : {}),
+    ...(extras.sweep
+      ? {
+        stepSweep: extras.sweep.map((s) => ({
+          step: s.step,
+          maxAbsError: s.maxAbsError,
+          maxRelativeError: s.maxRelativeError,
+        })),
+      }
+      : {}),
   };
 }
 
@@ -106,63 +137,23 @@ export function formatCheckResult(r: CheckResult): string {
   return lines.join("\n");
 }
 
-/** Scatter panels, one per entry: model vs reference over the points. */
-export function scatterPanels(r: CheckResult): ScatterPanel[] {
-  const n = r.inputs.length;
-  const m = r.outputs.length;
-  return r.comparisons.fit.entries.map((entry, e) => {
-    const model = new Float64Array(r.points);
-    const ref = new Float64Array(r.points);
-    for (let k = 0; k < r.points; k++) {
-      model[k] = r.jacobians.autodiff.values[k * m * n + e]!;
-      ref[k] = r.jacobians.reference.values[k * m * n + e]!;
-    }
-    return {
-      title: entry.label,
-      reference: ref,
-      model,
-      caption: `range-norm ${entry.rangeNormalizedError.toExponential(1)}`,
-      failed: entry.rangeNormalizedError > CHECK_TOLERANCES.fit,
-    };
-  });
-}
-
 /**
  * Writes `jacobian_results.csv`, `prediction.csv`, `metrics.json` and
- * `report.html` into `dir` (created if needed), each atomically.
+ * `report.html` into `dir` (created if needed), each atomically; `extras`
+ * (PyTorch parity, step sweep) go into `metrics.json` and the report.
  *
  * @returns The paths written.
  */
-export async function writeCheckOutputs(r: CheckResult, dir: string): Promise<string[]> {
+export async function writeCheckOutputs(
+  r: CheckResult,
+  dir: string,
+  extras: CheckExtras = {},
+): Promise<string[]> {
   const files: [string, string][] = [
     ["jacobian_results.csv", formatNumericCsv(jacobianResultsTable(r))],
     ["prediction.csv", formatNumericCsv(predictionTable(r))],
-    ["metrics.json", JSON.stringify(checkMetrics(r), null, 2) + "\n"],
-    [
-      "report.html",
-      renderReport(`Jacobian check of ${r.model}`, [
-        {
-          heading: "Diagnosis",
-          paragraphs: [r.verdict.diagnosis],
-          preformatted: [
-            formatComparisonTable(r.comparisons.fit),
-            "",
-            "Scaling (composed autodiff vs chain rule):",
-            formatComparisonTable(r.comparisons.scaling),
-            "",
-            "Differentiation (autodiff vs float64 finite differences):",
-            formatComparisonTable(r.comparisons.differentiation),
-            ...(r.diagnostics ? ["", formatDiagnostics(r.diagnostics)] : []),
-          ].join("\n"),
-        },
-        {
-          heading: "Model vs reference, per Jacobian entry (physical units)",
-          paragraphs: ["Each dot is one point; a perfect model lies on the dashed diagonal."],
-          panels: scatterPanels(r),
-          columns: r.inputs.length,
-        },
-      ]),
-    ],
+    ["metrics.json", JSON.stringify(checkMetrics(r, extras), null, 2) + "\n"],
+    ["report.html", renderCheckReport(r, extras)],
   ];
   const written: string[] = [];
   for (const [name, content] of files) {

@@ -252,6 +252,7 @@ export function measureLayerNorm(
     rankTolerance,
     sigma: { min: sigmaMin, median: median(sigma) },
     gain: { max: gainMax, median: median(gain) },
+    gainPerRow: Array.from(gain),
     explanation,
   };
 }

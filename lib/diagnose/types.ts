@@ -52,6 +52,11 @@ export interface LayerNormFinding {
   readonly sigma: { readonly min: number; readonly median: number };
   /** Gain 1/σ per row: max and median. */
   readonly gain: { readonly max: number; readonly median: number };
+  /**
+   * Gain 1/σ of every normalized row, in row order (for a first-layer
+   * normalization of the model inputs, row `k` is point `k`).
+   */
+  readonly gainPerRow?: readonly number[];
   /** One sentence in plain language. */
   readonly explanation: string;
 }

@@ -1,160 +1,223 @@
 /**
- * A self-contained HTML report: per Jacobian entry, a scatter plot of the
- * model's derivative against the reference over the evaluation points (inline
- * SVG, no scripts, no network), with the entry's errors beside it.
+ * The HTML of the reports: one self-contained page (inline CSS and SVG, no
+ * script, no external resource), real `<table>` markup that stacks its cells
+ * below 700 px, figures with captions, the status block, and a print
+ * stylesheet.
  *
  * @module
  */
-
-/** One panel: an entry `∂out/∂in` of the Jacobian over the points. */
-export interface ScatterPanel {
-  /** Title, e.g. `df1/dx3`. */
-  readonly title: string;
-  /** Reference values (x axis), length N. */
-  readonly reference: ArrayLike<number>;
-  /** Model values (y axis), length N. */
-  readonly model: ArrayLike<number>;
-  /** Short caption, e.g. the range-normalized error. */
-  readonly caption?: string;
-  /** Marks the panel as failing its tolerance. */
-  readonly failed?: boolean;
-}
-
-/** A section of the report: one model, a table and a grid of panels. */
-export interface ReportSection {
-  readonly heading: string;
-  /** Paragraphs of plain text (escaped). */
-  readonly paragraphs?: readonly string[];
-  /** Pre-formatted text (an aligned table), shown as is. */
-  readonly preformatted?: string;
-  /** Panels laid out `columns` per row. */
-  readonly panels?: readonly ScatterPanel[];
-  /** Panels per row. @default {4} */
-  readonly columns?: number;
-}
+import type { Figure } from "./figures.ts";
+import type { Status, StatusLine } from "./status.ts";
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const SIZE = 190;
-const PAD = 34;
+const CSS = `
+:root{color-scheme:light}
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1a1a1a;background:#fff}
+main{max-width:1440px;margin:0 auto;padding:12px clamp(10px,3vw,32px) 40px}
+h1{font-size:clamp(1.25rem,4.5vw,1.9rem);line-height:1.2;margin:.4em 0 .2em}
+h2{font-size:1.3rem;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+h3{font-size:1.05rem;margin:1.2em 0 .3em}
+h1,h2,h3,p,li,td,th,figcaption,code{overflow-wrap:anywhere}
+p{max-width:75ch}
+code{font-size:.92em;background:#f3f3f3;padding:0 .2em;border-radius:3px}
+.sub{color:#555;margin:0 0 1em}
+nav ul{display:flex;flex-wrap:wrap;gap:.3em 1em;padding:0;margin:.5em 0;list-style:none;font-size:14px}
+.status{border:2px solid #1b7a3a;background:#f3fbf5;border-radius:8px;padding:10px 16px;margin:1em 0}
+.status.fail{border-color:#b00020;background:#fff6f7}
+.status .verdict{font-size:1.15rem;font-weight:600;margin:.2em 0 .5em;max-width:none}
+.status ul{list-style:none;padding:0;margin:0}
+.status li{padding:.35em 0;border-top:1px solid rgba(0,0,0,.08)}
+.mark{display:inline-block;min-width:4.6em;font-weight:700}
+.pass .mark,.ok{color:#1b7a3a}
+.fail .mark,.bad{color:#b00020}
+.untested .mark{color:#666}
+.q{font-weight:600}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:14px 18px;align-items:start}
+@media (min-width:1100px){.grid.cols{grid-template-columns:repeat(var(--cols),minmax(0,1fr))}}
+figure{margin:0;min-width:0}
+figure svg{display:block;max-width:100%;height:auto}
+figure.wide svg{max-width:min(100%,640px)}
+figcaption{font-size:13px;color:#333;margin-top:.2em}
+.legend{font-size:13px;margin:.3em 0}
+.legend span{margin-right:1em;white-space:nowrap}
+table{border-collapse:collapse;width:auto;max-width:100%;font-size:14px;margin:.4em 0 1em}
+caption{text-align:left;font-weight:600;padding:.3em 0;caption-side:top}
+th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+thead th{border-bottom:2px solid #999;background:#fafafa}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+@media (max-width:700px){
+  .grid{grid-template-columns:minmax(0,1fr)}
+  table.stack{width:100%}
+  table.stack thead{position:absolute;left:-9999px}
+  table.stack tr{display:block;border-bottom:2px solid #bbb;padding:.3em 0}
+  table.stack td,table.stack th[scope=row]{display:grid;grid-template-columns:minmax(6.5em,42%) minmax(0,1fr);gap:.6em;border:0;padding:2px 4px;text-align:left;white-space:normal}
+  table.stack td::before,table.stack th[scope=row]::before{content:attr(data-label);font-weight:600;color:#444}
+}
+@media print{
+  nav{display:none}
+  body{font-size:10.5pt}
+  main{max-width:none;padding:0}
+  figure,tr,.status li{break-inside:avoid}
+  h2{break-after:avoid}
+  .grid,.grid.cols{grid-template-columns:repeat(3,minmax(0,1fr))}
+  a{color:inherit;text-decoration:none}
+}
+`;
 
-function formatTick(v: number): string {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-2 ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
+/** Input of {@linkcode renderPage}. */
+export interface PageInput {
+  /** `<title>` and `<h1>`. */
+  readonly title: string;
+  /** A line under the title (file, points, date). */
+  readonly subtitle?: string;
+  /** In-page links, `[id, text]`. */
+  readonly nav?: readonly (readonly [string, string])[];
+  /** The body HTML (already escaped). */
+  readonly body: string;
 }
 
 /**
- * Renders one scatter panel as an SVG element: points (reference, model) and
- * the diagonal y = x on which a perfect model's points lie.
+ * A whole page: doctype, `lang`, viewport, inline CSS with a print stylesheet,
+ * and the body inside `<main>`. No script and no external resource.
  */
-export function renderScatterSvg(panel: ScatterPanel): string {
-  const n = Math.min(panel.reference.length, panel.model.length);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let k = 0; k < n; k++) {
-    for (const v of [panel.reference[k]!, panel.model[k]!]) {
-      if (Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }
-  }
-  if (!Number.isFinite(lo)) {
-    lo = -1;
-    hi = 1;
-  }
-  if (hi - lo < 1e-12 * Math.max(1, Math.abs(hi))) {
-    const pad = Math.max(Math.abs(hi) * 0.05, 1e-6);
-    lo -= pad;
-    hi += pad;
-  }
-  const span = hi - lo;
-  const inner = SIZE - 2 * PAD;
-  const sx = (v: number) => PAD + ((v - lo) / span) * inner;
-  const sy = (v: number) => SIZE - PAD - ((v - lo) / span) * inner;
-  const dots: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const r = panel.reference[k]!;
-    const m = panel.model[k]!;
-    if (!Number.isFinite(r) || !Number.isFinite(m)) continue;
-    dots.push(`<circle cx="${sx(r).toFixed(1)}" cy="${sy(m).toFixed(1)}" r="1.6"/>`);
-  }
-  const stroke = panel.failed ? "#b00020" : "#333";
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${
-      SIZE + 14
-    }" role="img" aria-label="${escapeHtml(panel.title)}">`,
-    `<text x="${
-      SIZE / 2
-    }" y="12" text-anchor="middle" font-size="12" font-weight="bold" fill="${stroke}">${
-      escapeHtml(panel.title)
-    }</text>`,
-    `<g transform="translate(0,14)">`,
-    `<rect x="${PAD}" y="${PAD}" width="${inner}" height="${inner}" fill="none" stroke="${stroke}"/>`,
-    `<line x1="${sx(lo)}" y1="${sy(lo)}" x2="${sx(hi)}" y2="${
-      sy(hi)
-    }" stroke="#999" stroke-dasharray="3,3"/>`,
-    `<g fill="#1f77b4" fill-opacity="0.6">${dots.join("")}</g>`,
-    `<text x="${PAD}" y="${SIZE - PAD + 12}" font-size="9">${formatTick(lo)}</text>`,
-    `<text x="${SIZE - PAD}" y="${SIZE - PAD + 12}" font-size="9" text-anchor="end">${
-      formatTick(hi)
-    }</text>`,
-    `<text x="${SIZE / 2}" y="${SIZE - 6}" font-size="9" text-anchor="middle">reference</text>`,
-    `<text x="10" y="${SIZE / 2}" font-size="9" text-anchor="middle" transform="rotate(-90 10 ${
-      SIZE / 2
-    })">model</text>`,
-    panel.caption === undefined
-      ? ""
-      : `<text x="${SIZE / 2}" y="${PAD - 6}" font-size="9" text-anchor="middle">${
-        escapeHtml(panel.caption)
-      }</text>`,
-    `</g></svg>`,
-  ].join("");
-}
-
-/**
- * Renders a whole report as one HTML document.
- *
- * @example Usage
- * ```ts
- * import { renderReport } from "./html.ts";
- * const html = renderReport("Jacobian check", [{
- *   heading: "model",
- *   panels: [{ title: "df1/dx1", reference: [1, 2], model: [1.1, 2] }],
- * }]);
- * if (!html.includes("<svg")) throw new Error("no plot");
- * ```
- */
-export function renderReport(title: string, sections: readonly ReportSection[]): string {
-  const body = sections.map((s) => {
-    const columns = s.columns ?? 4;
-    const panels = s.panels ?? [];
-    const rows: string[] = [];
-    for (let i = 0; i < panels.length; i += columns) {
-      rows.push(
-        `<div class="row">${panels.slice(i, i + columns).map(renderScatterSvg).join("")}</div>`,
-      );
-    }
-    return [
-      `<section><h2>${escapeHtml(s.heading)}</h2>`,
-      ...(s.paragraphs ?? []).map((p) => `<p>${escapeHtml(p)}</p>`),
-      s.preformatted === undefined ? "" : `<pre>${escapeHtml(s.preformatted)}</pre>`,
-      ...rows,
-      `</section>`,
-    ].join("\n");
-  });
+export function renderPage(input: PageInput): string {
+  const nav = input.nav && input.nav.length > 0
+    ? `<nav aria-label="Contents"><ul>${
+      input.nav.map(([id, text]) => `<li><a href="#${escapeHtml(id)}">${escapeHtml(text)}</a></li>`)
+        .join("")
+    }</ul></nav>`
+    : "";
   return [
     "<!DOCTYPE html>",
-    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>`,
-    "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}" +
-    "pre{font-size:12px;background:#f6f6f6;padding:1em;overflow-x:auto}.row{display:flex;flex-wrap:wrap}</style>",
-    `</head><body><h1>${escapeHtml(title)}</h1>`,
-    ...body,
-    "</body></html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(input.title)}</title>`,
+    `<style>${CSS.trim()}</style>`,
+    "</head><body><main>",
+    `<h1>${escapeHtml(input.title)}</h1>`,
+    input.subtitle === undefined ? "" : `<p class="sub">${escapeHtml(input.subtitle)}</p>`,
+    nav,
+    input.body,
+    "</main></body></html>",
     "",
   ].join("\n");
+}
+
+/** A table cell: text, or text with a class (`num` right-aligns numbers; `ok`/`bad` colour). */
+export type Cell = string | {
+  readonly text: string;
+  readonly className?: string;
+  readonly html?: string;
+};
+
+/** Input of {@linkcode renderTable}. */
+export interface TableInput {
+  readonly caption?: string;
+  readonly head: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+  /** Column indices right-aligned as numbers. @default {[]} */
+  readonly numeric?: readonly number[];
+  /** The first cell of each row is its header (`<th scope="row">`). @default {true} */
+  readonly rowHeaders?: boolean;
+}
+
+/**
+ * A real `<table>` with `<caption>`, `<thead>` and `scope`d headers; below
+ * 700 px each row stacks, every cell labelled by its column (`data-label`).
+ */
+export function renderTable(input: TableInput): string {
+  const numeric = new Set(input.numeric ?? []);
+  const rowHeaders = input.rowHeaders ?? true;
+  const head = input.head.map((h, c) =>
+    `<th scope="col"${numeric.has(c) ? ' class="num"' : ""}>${escapeHtml(h)}</th>`
+  ).join("");
+  const body = input.rows.map((row) =>
+    `<tr>${
+      row.map((cell, c) => {
+        const text = typeof cell === "string" ? cell : cell.text;
+        const cls = [
+          numeric.has(c) ? "num" : "",
+          typeof cell === "string" ? "" : cell.className ?? "",
+        ]
+          .filter(Boolean).join(" ");
+        const content = typeof cell !== "string" && cell.html !== undefined
+          ? cell.html
+          : escapeHtml(text);
+        const tag = rowHeaders && c === 0 ? 'th scope="row"' : "td";
+        return `<${tag}${cls ? ` class="${cls}"` : ""} data-label="${
+          escapeHtml(input.head[c] ?? "")
+        }">${content}</${tag.split(" ")[0]}>`;
+      }).join("")
+    }</tr>`
+  ).join("\n");
+  return `<table class="stack">${
+    input.caption ? `<caption>${escapeHtml(input.caption)}</caption>` : ""
+  }<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** A figure with its caption; `wide` figures are not stretched past 640 px. */
+export function renderFigure(
+  figure: Figure,
+  caption: string,
+  options: { wide?: boolean; captionHtml?: string } = {},
+): string {
+  return `<figure${options.wide ? ' class="wide"' : ""}>${figure.svg}<figcaption>${
+    options.captionHtml ?? escapeHtml(caption)
+  }</figcaption></figure>`;
+}
+
+/** A grid of figures, `columns` per row on wide screens (auto-fill otherwise). */
+export function renderGrid(figures: readonly string[], columns?: number): string {
+  return columns === undefined
+    ? `<div class="grid">${figures.join("")}</div>`
+    : `<div class="grid cols" style="--cols:${columns}">${figures.join("")}</div>`;
+}
+
+const MARKS: Record<StatusLine["outcome"], [string, string]> = {
+  pass: ["✓", "pass"],
+  fail: ["✗", "fail"],
+  "not tested": ["–", "not tested"],
+};
+
+/** The status block: the verdict sentence, then one line per question with ✓/✗ and the word. */
+export function renderStatus(status: Status): string {
+  const items = status.lines.map((l) => {
+    const [glyph, word] = MARKS[l.outcome];
+    const cls = l.outcome === "not tested" ? "untested" : l.outcome;
+    return `<li class="${cls}" data-question="${l.question}" data-outcome="${l.outcome}">` +
+      `<span class="mark"><span aria-hidden="true">${glyph}</span> ${word}</span> ` +
+      `<span class="q">${escapeHtml(l.title)}:</span> ${escapeHtml(l.text)}</li>`;
+  }).join("\n");
+  const overall = status.outcome === "pass" ? "pass" : "fail";
+  return `<section id="status" class="status ${overall}" aria-labelledby="status-h">` +
+    `<h2 id="status-h" style="border:0;margin:.2em 0">Status: ${
+      overall === "pass" ? "all tested questions pass" : "at least one question fails"
+    }</h2>` +
+    `<p class="verdict" data-cause="${escapeHtml(status.cause ?? "")}">Verdict: ${
+      escapeHtml(status.headline)
+    }</p>` +
+    (status.causes && status.causes.length > 1
+      ? `<p>All causes found, in order: ${escapeHtml(status.causes.join(", "))}</p>`
+      : "") +
+    `<ul>${items}</ul></section>`;
+}
+
+/** An HTML legend for series drawn with {@linkcode SERIES_COLORS} and glyphs. */
+export function renderLegend(
+  names: readonly string[],
+  colors: readonly string[],
+  glyphs: readonly string[],
+): string {
+  return `<p class="legend">${
+    names.map((n, i) =>
+      `<span><span style="color:${colors[i % colors.length]}" aria-hidden="true">${
+        glyphs[i % glyphs.length]
+      }</span> ${escapeHtml(n)}</span>`
+    ).join("")
+  }</p>`;
 }

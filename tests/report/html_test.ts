@@ -1,21 +1,23 @@
-import { escapeHtml, renderReport, renderScatterSvg } from "../../lib/report/html.ts";
+import { escapeHtml, renderPage, renderTable } from "../../lib/report/html.ts";
 import { assertEquals, assertStringIncludes } from "../_assert.ts";
 
-Deno.test("renderScatterSvg() draws one dot per finite point on the y = x frame", () => {
-  const svg = renderScatterSvg({
-    title: "df1/dx1",
-    reference: [0, 1, 2, NaN],
-    model: [0, 1, 4, 1],
-  });
-  assertEquals(svg.match(/<circle /g)?.length, 3);
-  // The axis spans [0, 4]: the point (2, 4) sits at x = 34 + 0.5*122 = 95, y = 190 - 34 - 122 = 34.
-  assertStringIncludes(svg, 'cx="95.0" cy="34.0"');
+Deno.test("renderPage() escapes text so a variable name cannot inject markup", () => {
+  const html = renderPage({ title: "a<b", body: `<p>${escapeHtml("<script>x & y")}</p>` });
+  assertStringIncludes(html, "<title>a&#60;b</title>");
+  assertStringIncludes(html, "&#60;script&#62;x &#38; y");
+  assertEquals(html.includes("<script"), false);
+  assertEquals(escapeHtml(`"'`), "&#34;&#39;");
 });
 
-Deno.test("renderReport() escapes text so a variable name cannot inject markup", () => {
-  const html = renderReport("a<b", [{ heading: "<script>", paragraphs: ["x & y"], panels: [] }]);
-  assertStringIncludes(html, "<title>a&#60;b</title>");
-  assertStringIncludes(html, "&#60;script&#62;");
-  assertEquals(html.includes("<script>"), false);
-  assertEquals(escapeHtml(`"'`), "&#34;&#39;");
+Deno.test("renderTable() writes real table markup with a label on every cell for stacking", () => {
+  const html = renderTable({
+    caption: "c",
+    head: ["entry", "error"],
+    numeric: [1],
+    rows: [["df1/dx1", { text: "1.0e-3", className: "bad" }]],
+  });
+  assertStringIncludes(html, "<caption>c</caption>");
+  assertStringIncludes(html, '<th scope="col" class="num">error</th>');
+  assertStringIncludes(html, '<th scope="row" data-label="entry">df1/dx1</th>');
+  assertStringIncludes(html, '<td class="num bad" data-label="error">1.0e-3</td>');
 });
