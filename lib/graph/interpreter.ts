@@ -9,7 +9,7 @@
 import type onnxProto from "onnx-proto";
 import { tf } from "../tf/backend.ts";
 import { decodeTensorProto, type HostTensor, isFloatType } from "../onnx/tensor.ts";
-import { UnsupportedOpError } from "./errors.ts";
+import { type UnsupportedOp, UnsupportedOpError } from "./errors.ts";
 import {
   Attributes,
   OP_REGISTRY,
@@ -18,7 +18,7 @@ import {
   SUPPORTED_OPS,
 } from "./ops/mod.ts";
 import type { TranslateContext } from "./ops/types.ts";
-import { hostFromTensor, type HostValue, isHost, type Value } from "./value.ts";
+import { hostFromTensor, type HostValue, isHost, toHost, type Value } from "./value.ts";
 
 /** Options of {@linkcode compileGraph}. */
 export interface CompileGraphOptions {
@@ -67,7 +67,8 @@ interface Step {
 /**
  * Plans `graph` for evaluation with tfjs.
  *
- * @throws {UnsupportedOpError} For the first node whose op or domain has no translator.
+ * @throws {UnsupportedOpError} Naming every op (or domain) that has no translator.
+ * @throws {UnsupportedNodeError} For a node of a supported op used in an unsupported way.
  * @throws {TypeError} For a node that uses a value before it is defined, or unsupported attributes.
  * @throws {RangeError} If `options.parameters` names an unknown initializer or changes its dims.
  */
@@ -78,20 +79,34 @@ export function compileGraph(
   const source = options.source ?? "the model";
   const opset = options.opset;
   const ctx: TranslateContext = {
+    source,
     where: (node) => `Cannot run the graph of ${source}: node "${node.name}" (${node.opType})`,
   };
   const nodes = graph.node ?? [];
 
-  // 1. Every op supported, checked before anything else is built.
+  // 1. Every op supported, checked before anything else is built; all unsupported ops named.
+  const unsupported = new Map<string, UnsupportedOp>();
   nodes.forEach((n, i) => {
     const opType = n.opType ?? "";
     const domain = n.domain ?? "";
-    const name = n.name || `${opType}#${i}`;
     const inDefault = domain === "" || domain === "ai.onnx";
-    if (!inDefault || !OP_REGISTRY.has(opType)) {
-      throw new UnsupportedOpError(opType, name, opset, SUPPORTED_OPS, domain);
-    }
+    if (inDefault && OP_REGISTRY.has(opType)) return;
+    const key = `${domain}\u0000${opType}`;
+    const seen = unsupported.get(key);
+    unsupported.set(
+      key,
+      seen
+        ? { ...seen, count: seen.count + 1 }
+        : { opType, domain, nodeName: n.name || `${opType}#${i}`, count: 1 },
+    );
   });
+  if (unsupported.size > 0) {
+    throw new UnsupportedOpError([...unsupported.values()], {
+      opset,
+      source,
+      supported: SUPPORTED_OPS,
+    });
+  }
 
   // 2. Initializers: float ones become parameters, the others host constants.
   const replacements = options.parameters ?? new Map<string, HostTensor>();
@@ -149,7 +164,11 @@ export function compileGraph(
           );
         }
       }
-      entry.check?.(node, ctx);
+      entry.check?.(node, ctx, (k) => {
+        const s = node.inputs[k] ?? "";
+        const p = parameters.get(s);
+        return statics.get(s) ?? (p && toHost(p));
+      });
       const present = node.inputs.filter((s) => s !== "");
       if (entry.host && present.every((s) => statics.has(s))) {
         const outs = entry.host(

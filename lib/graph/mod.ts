@@ -8,7 +8,8 @@
  */
 export { buildTfModel } from "./tf_model.ts";
 export type { BuildTfModelOptions, TfModel } from "./tf_model.ts";
-export { UnsupportedOpError } from "./errors.ts";
+export { UnsupportedNodeError, UnsupportedOpError } from "./errors.ts";
+export type { UnsupportedOp, UnsupportedOpErrorOptions } from "./errors.ts";
 export { SUPPORTED_OPS } from "./ops/mod.ts";
 export { compileGraph } from "./interpreter.ts";
 export type { CompiledGraph, CompileGraphOptions } from "./interpreter.ts";

@@ -8,6 +8,7 @@
 import * as ort from "onnxruntime-node";
 import { encodeOnnxModel, type OnnxModel, toFloat64 } from "./model.ts";
 import { DataType } from "./tensor.ts";
+import { float64SessionError } from "./_float64_rewrites.ts";
 
 /** Precision of an onnxruntime session. */
 export type OrtDtype = "float32" | "float64";
@@ -61,7 +62,8 @@ const DEFAULT_MAX_CHUNK = 16384;
  *
  * @param model A model with one 2-D input `[batch, n]` and one 2-D output `[batch, m]`.
  * @param options Precision and chunk size.
- * @throws {TypeError} If float32 is asked of a double model.
+ * @throws {TypeError} If float32 is asked of a double model, or onnxruntime
+ * cannot run the float64 copy (naming the file and the op without a double kernel).
  *
  * @example Usage
  * ```ts
@@ -99,10 +101,15 @@ export async function createOrtRunner(
     );
   }
   const graph = dtype === "float64" && !isDouble ? toFloat64(model) : model;
-  const session = await ort.InferenceSession.create(encodeOnnxModel(graph), {
-    graphOptimizationLevel: dtype === "float64" ? "basic" : "all",
-    logSeverityLevel: options.logSeverityLevel ?? 3,
-  });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(encodeOnnxModel(graph), {
+      graphOptimizationLevel: dtype === "float64" ? "basic" : "all",
+      logSeverityLevel: options.logSeverityLevel ?? 3,
+    });
+  } catch (error) {
+    throw graph === model ? error : float64SessionError(error, model.source);
+  }
   const n = model.input.width;
   const m = model.output.width;
   const fixed = model.input.batch;

@@ -1,50 +1,16 @@
 import { buildTfModel } from "../../lib/graph/tf_model.ts";
 import { initTf } from "../../lib/tf/backend.ts";
-import { assert, assertAlmostEquals } from "../_assert.ts";
+import { assertAlmostEquals } from "../_assert.ts";
+import { assertGradientsMatch, GRADIENT_TOL } from "./_gradients.ts";
 import {
   attr,
   autodiffJacobian,
-  centralDifferenceJacobian,
   floatInput,
   int64,
   node,
   seeded,
-  type TinyGraph,
   tinyOnnxModel,
 } from "./_tiny_graph.ts";
-
-/**
- * float32 reverse-mode Jacobian vs float64 central differences of the float64
- * onnxruntime copy, relative to max(1, max |J|) of the graph.
- */
-const GRADIENT_TOL = { float32: 1e-4 } as const;
-
-async function assertGradientsMatch(g: TinyGraph, points: number, lo = -1, hi = 1) {
-  await initTf();
-  const model = tinyOnnxModel(g);
-  const x = Float64Array.from(seeded(points * model.input.width, 7, lo, hi));
-  const tfModel = buildTfModel(model);
-  try {
-    const auto = await autodiffJacobian(tfModel, x, points);
-    const fd = await centralDifferenceJacobian(model, x, points);
-    const scale = Math.max(1, ...fd.flat(2).map(Math.abs));
-    auto.forEach((rows, k) =>
-      rows.forEach((row, i) =>
-        row.forEach((v, j) => {
-          assert(Number.isFinite(v), `J[${k}][${i}][${j}] = ${v} is not finite`);
-          assertAlmostEquals(
-            v,
-            fd[k]![i]![j]!,
-            GRADIENT_TOL.float32 * scale,
-            `J[${k}][${i}][${j}]`,
-          );
-        })
-      )
-    );
-  } finally {
-    tfModel.dispose();
-  }
-}
 
 const N = 6;
 const io = (n: number) => ({ name: "x", dims: [N, n], data: [] as number[] });

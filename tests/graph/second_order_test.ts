@@ -6,47 +6,11 @@
  * is a first-order gradient, checked against float64 finite differences in
  * gradient_test.ts.
  */
-import { buildTfModel, type TfModel } from "../../lib/graph/tf_model.ts";
+import { buildTfModel } from "../../lib/graph/tf_model.ts";
 import { loadOnnxModel } from "../../lib/onnx/model.ts";
 import { initTf, tf } from "../../lib/tf/backend.ts";
-import { assertAlmostEquals } from "../_assert.ts";
+import { assertSecondOrder } from "./_gradients.ts";
 import { attr, floatInput, node, seeded, type TinyGraph, tinyOnnxModel } from "./_tiny_graph.ts";
-
-/**
- * float32 second-order gradient vs float32 central differences of a float32
- * first-order gradient, relative to max(1, |derivative|); tfjs's
- * test_util uses ~1e-3 for float32 gradient checks.
- */
-const SECOND_ORDER_TOL = { float32: 2e-3 } as const;
-
-/** L(w) = sum over points of sum_j (sum_i dy_i/dx_j)^2 with w replacing parameter `name`. */
-function jacobianLoss(model: TfModel, x: tf.Tensor2D, name: string) {
-  return (w: tf.Tensor) => {
-    const overrides = new Map([[name, w]]);
-    const j = tf.grad((v: tf.Tensor) => tf.sum(model.apply(v as tf.Tensor2D, overrides)))(x);
-    return tf.sum(tf.square(j));
-  };
-}
-
-/** Asserts <dL/dw, d> against the extrapolated central difference of L along d. */
-function assertSecondOrder(model: TfModel, x: tf.Tensor2D, name: string, label: string) {
-  tf.tidy(() => {
-    const w = model.parameters.get(name)!;
-    const loss = jacobianLoss(model, x, name);
-    const d = tf.tensor(Float32Array.from(seeded(w.size, 77)), w.shape);
-    const analytic = tf.sum(tf.mul(tf.grad(loss)(w), d)).dataSync()[0]!;
-    const at = (e: number) => loss(tf.add(w, tf.mul(d, e))).dataSync()[0]!;
-    const central = (h: number) => (at(h) - at(-h)) / (2 * h);
-    const h = 2e-2;
-    const numeric = (4 * central(h / 2) - central(h)) / 3;
-    assertAlmostEquals(
-      analytic,
-      numeric,
-      SECOND_ORDER_TOL.float32 * Math.max(1, Math.abs(numeric)),
-      `${label}: d/dw of the Jacobian loss along a direction`,
-    );
-  });
-}
 
 const N = 4;
 function activationGraph(op: string, attrs = [] as ReturnType<typeof attr.float>[]): TinyGraph {

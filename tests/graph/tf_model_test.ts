@@ -39,7 +39,7 @@ Deno.test("buildTfModel() fails at build time with UnsupportedOpError naming op,
   const error = assertThrows(
     () => buildTfModel(model),
     UnsupportedOpError,
-    'Cannot build the graph: op "Foo" (node "bar", opset 17) is not supported; supported: Abs, Add, ',
+    'Cannot build the graph of tiny.onnx (opset 17): 1 op is not supported: "Foo" (node "bar"); supported: Abs, Acos, Add, ',
   );
   assertEquals([error.opType, error.nodeName, error.opset], ["Foo", "bar", 17]);
   const quick = tinyOnnxModel({
@@ -55,7 +55,32 @@ Deno.test("buildTfModel() fails at build time with UnsupportedOpError naming op,
   assertEquals(e2.opType, "QuickGelu");
 });
 
-Deno.test("SUPPORTED_OPS lists every op of the brief, sorted", () => {
+Deno.test("buildTfModel() names every unsupported op in one UnsupportedOpError: type, a node, count, opset, file", async () => {
+  await initTf();
+  const model = tinyOnnxModel({
+    ...MLP,
+    nodes: [
+      MLP.nodes[0]!,
+      { ...node("Foo", ["h"], ["f1"]), name: "/a/Foo" },
+      { ...node("Bar", ["f1"], ["b1"]), name: "/a/Bar" },
+      { ...node("Foo", ["b1"], ["f2"]), name: "/b/Foo" },
+      { ...node("Foo", ["f2"], ["s"]), name: "" },
+      MLP.nodes[2]!,
+    ],
+  });
+  const error = assertThrows(
+    () => buildTfModel(model),
+    UnsupportedOpError,
+    'Cannot build the graph of tiny.onnx (opset 17): 2 ops are not supported: "Foo" (3 nodes, e.g. "/a/Foo"), "Bar" (node "/a/Bar"); supported: ',
+  );
+  assertEquals(error.ops, [
+    { opType: "Foo", domain: "", nodeName: "/a/Foo", count: 3 },
+    { opType: "Bar", domain: "", nodeName: "/a/Bar", count: 1 },
+  ]);
+  assertEquals([error.source, error.opType, error.nodeName], ["tiny.onnx", "Foo", "/a/Foo"]);
+});
+
+Deno.test("SUPPORTED_OPS lists every op of the brief and of MLP and KAN exports, sorted", () => {
   const required = [
     "Gemm",
     "MatMul",
@@ -114,6 +139,30 @@ Deno.test("SUPPORTED_OPS lists every op of the brief, sorted", () => {
     "And",
     "Or",
     "Not",
+    // Added for plain PyTorch exports of MLPs and KANs (ChebyKAN: Acos, Einsum; …).
+    "Acos",
+    "Asin",
+    "Atan",
+    "Sinh",
+    "Cosh",
+    "Tan",
+    "Sign",
+    "Floor",
+    "Ceil",
+    "Einsum",
+    "Softmax",
+    "LogSoftmax",
+    "PRelu",
+    "Sum",
+    "Mean",
+    "Tile",
+    "Split",
+    "CumSum",
+    "Celu",
+    "HardSwish",
+    "Mish",
+    "ThresholdedRelu",
+    "Conv",
   ];
   for (const op of required) assertEquals(SUPPORTED_OPS.includes(op), true, op);
   assertEquals([...SUPPORTED_OPS], [...SUPPORTED_OPS].sort());

@@ -10,6 +10,8 @@
  *   comparisons (Greater, LessEqual, LogicalAnd) that have no gradient, so a
  *   second backward pass throws.
  *
+ * At kinks the derivatives follow PyTorch's conventions (see each function).
+ *
  * Each op here is a `tf.customGrad` that saves its *inputs* and computes the
  * first derivative from them with ops whose own first derivatives are right,
  * so first and second derivatives are exact (third and higher are not needed).
@@ -58,10 +60,15 @@ export const tanh: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(
 /** Exponential; derivative `exp(x)` recomputed from x. */
 export const exp: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(tf.exp, tf.exp);
 
-/** `min(x, 0)` as `-relu(-x)` (the relu gradient is a `step`, twice differentiable). */
-export function negativePart(x: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.relu(tf.neg(x)));
-}
+/**
+ * `min(x, 0)`, with derivative 1 for `x <= 0` and 0 for `x > 0`: at `x = 0`
+ * the ELU family (Elu, Selu, Celu, PRelu) then takes the derivative of its
+ * negative branch, as PyTorch does (`elu'(0) = alpha`, `selu'(0) = scale * alpha`).
+ */
+export const negativePart: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(
+  (x) => tf.neg(tf.relu(tf.neg(x))),
+  (x) => tf.sub(1, positive(x)),
+);
 
 /** Leaky ReLU; derivative `alpha + (1 - alpha) step(x)`. */
 export function leakyRelu(x: tf.Tensor, alpha: number): tf.Tensor {
@@ -71,17 +78,30 @@ export function leakyRelu(x: tf.Tensor, alpha: number): tf.Tensor {
   )(x);
 }
 
-/** `x` clipped to `[lo, hi]`; derivative 1 inside (bounds included), 0 outside. */
-export function clip(x: tf.Tensor, lo: number, hi: number): tf.Tensor {
+/**
+ * `x` clipped to `[lo, hi]`; derivative 1 inside, 0 outside, and at the bounds
+ * 1 when `inclusive` (PyTorch's `clamp`, also inside `hardswish`), else 0
+ * (PyTorch's `hardsigmoid`).
+ */
+export function clip(x: tf.Tensor, lo: number, hi: number, inclusive = true): tf.Tensor {
   return unaryWithDerivative(
     (t) => tf.clipByValue(t, lo, hi),
     (t) =>
       withoutGradient(
-        (u) => tf.cast(tf.logicalAnd(tf.greaterEqual(u, lo), tf.lessEqual(u, hi)), "float32"),
+        (u) =>
+          tf.cast(
+            inclusive
+              ? tf.logicalAnd(tf.greaterEqual(u, lo), tf.lessEqual(u, hi))
+              : tf.logicalAnd(tf.greater(u, lo), tf.less(u, hi)),
+            "float32",
+          ),
         [t],
       ),
   )(x);
 }
+
+/** `|x|`; derivative `sign(x)`, 0 at 0 as in PyTorch (tfjs's own gives -1 there). */
+export const abs: (x: tf.Tensor) => tf.Tensor = unaryWithDerivative(tf.abs, tf.sign);
 
 function extremum(a: tf.Tensor, b: tf.Tensor, takeMax: boolean): tf.Tensor {
   const dims = broadcastShapes(a.shape, b.shape);

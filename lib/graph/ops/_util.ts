@@ -4,6 +4,7 @@
  * @module
  */
 import type { tf } from "../../tf/backend.ts";
+import { UnsupportedNodeError } from "../errors.ts";
 import { type HostValue, toHost, toTensor, type Value } from "../value.ts";
 import type { PlannedNode, TranslateContext } from "./types.ts";
 
@@ -17,6 +18,15 @@ export function need<T extends Value>(
   const v = inputs[i];
   if (v === undefined) throw new TypeError(`${ctx.where(node)}: input ${i} is missing`);
   return v;
+}
+
+/** The build-time error for a node used in a way the rebuild does not support. */
+export function refuse(
+  node: PlannedNode,
+  ctx: TranslateContext,
+  reason: string,
+): UnsupportedNodeError {
+  return new UnsupportedNodeError(node.opType, node.name, ctx.source, reason);
 }
 
 /** A value read as a list of integers (host values directly; tensors via `dataSync`). */

@@ -1,9 +1,14 @@
 /**
- * Activations: Relu, LeakyRelu, Elu, Selu, Sigmoid, HardSigmoid, Tanh,
- * Softplus, Softsign, Erf, Clip. Piecewise formulas are written without
- * `where` so their gradients stay finite (the exponential branch sees
- * `min(x, 0)`, never a large positive x). Every op is twice differentiable
- * in reverse mode (see `_smooth.ts`), for losses that contain Jacobians.
+ * Activations: Relu, LeakyRelu, PRelu, Elu, Selu, Celu, ThresholdedRelu,
+ * Sigmoid, HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Mish, Erf, Clip.
+ * Piecewise formulas are written without `where` so their gradients stay
+ * finite (the exponential branch sees `min(x, 0)`, never a large positive x).
+ * At a kink the derivative is PyTorch's: the negative branch's for the ELU
+ * family, PRelu and LeakyRelu (`elu'(0) = alpha`), 0 for Relu and
+ * ThresholdedRelu at the threshold and for HardSigmoid at its corners, the
+ * inner one for HardSwish at ±3 and for Clip at its bounds. Every op is twice
+ * differentiable in reverse mode (see `_smooth.ts`), for losses that contain
+ * Jacobians.
  *
  * @module
  */
@@ -11,11 +16,20 @@ import { tf } from "../../tf/backend.ts";
 import { isHost, toTensor, type Value } from "../value.ts";
 import * as smooth from "./_smooth.ts";
 import { need, scalarOf, unary } from "./_util.ts";
-import type { OpEntry } from "./types.ts";
+import type { OpEntry, PlannedNode, TranslateContext } from "./types.ts";
 
-/** `relu(x) + alpha * (exp(min(x, 0)) - 1)`: x for x > 0, alpha(e^x - 1) otherwise. */
-function eluLike(x: tf.Tensor, alpha: number): tf.Tensor {
-  return tf.add(tf.relu(x), tf.mul(alpha, tf.sub(smooth.exp(smooth.negativePart(x)), 1)));
+/**
+ * `relu(x) + alpha * (exp(min(x, 0) / scale) - 1)`: x for x > 0,
+ * alpha (e^(x / scale) - 1) otherwise (Elu and Selu: scale 1; Celu: scale alpha).
+ */
+function eluLike(x: tf.Tensor, alpha: number, scale = 1): tf.Tensor {
+  const neg = smooth.negativePart(x);
+  const inner = scale === 1 ? neg : tf.div(neg, scale);
+  return tf.add(tf.relu(x), tf.mul(alpha, tf.sub(smooth.exp(inner), 1)));
+}
+
+function input0(node: PlannedNode, inputs: readonly (Value | undefined)[], ctx: TranslateContext) {
+  return toTensor(need(node, inputs, 0, ctx));
 }
 
 function erfHost(x: number): number {
@@ -80,12 +94,45 @@ export const ACTIVATION_OPS: readonly OpEntry[] = [
     },
   },
   {
+    opType: "Celu",
+    translate(node, inputs, ctx) {
+      const alpha = node.attributes.number("alpha", 1);
+      return [eluLike(input0(node, inputs, ctx), alpha, alpha)];
+    },
+  },
+  {
+    opType: "PRelu",
+    translate(node, inputs, ctx) {
+      const slope = toTensor(need(node, inputs, 1, ctx));
+      const v = input0(node, inputs, ctx);
+      return [tf.add(tf.relu(v), tf.mul(slope, smooth.negativePart(v)))];
+    },
+  },
+  {
+    opType: "ThresholdedRelu",
+    translate(node, inputs, ctx) {
+      const alpha = node.attributes.number("alpha", 1);
+      const v = input0(node, inputs, ctx);
+      // step() has a zero gradient: the derivative is 1 above alpha, 0 at and below it.
+      return [tf.mul(v, tf.step(tf.sub(v, alpha), 0))];
+    },
+  },
+  {
+    opType: "HardSwish",
+    translate(node, inputs, ctx) {
+      const v = input0(node, inputs, ctx);
+      return [tf.mul(v, smooth.clip(tf.add(tf.mul(v, 1 / 6), 0.5), 0, 1))];
+    },
+  },
+  unary("Mish", (v) => tf.mul(v, smooth.tanh(tf.softplus(v)))),
+  {
     opType: "HardSigmoid",
     translate(node, inputs, ctx) {
       const alpha = node.attributes.number("alpha", 0.2);
       const beta = node.attributes.number("beta", 0.5);
       const x = toTensor(need(node, inputs, 0, ctx));
-      return [smooth.clip(tf.add(tf.mul(x, alpha), beta), 0, 1)];
+      // PyTorch's hardsigmoid: derivative 0 at the kinks.
+      return [smooth.clip(tf.add(tf.mul(x, alpha), beta), 0, 1, false)];
     },
   },
   {

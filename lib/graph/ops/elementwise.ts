@@ -1,6 +1,8 @@
 /**
  * Elementwise arithmetic with ONNX (numpy) broadcasting: Add, Sub, Mul, Div,
- * Pow, Min, Max, and the unary Neg, Abs, Sqrt, Exp, Log, Sin, Cos, Reciprocal.
+ * Pow, the variadic Min, Max, Sum, Mean, and the unary Neg, Abs, Sqrt, Exp,
+ * Log, Reciprocal, Sign, Floor, Ceil (the last three with a zero gradient,
+ * as their derivative is 0 wherever it exists).
  * Host values (shape arithmetic, constants) are computed on the host in
  * float64; integer Div truncates toward zero as onnxruntime does.
  *
@@ -107,6 +109,8 @@ function power(
   return [tf.pow(x, e)];
 }
 
+const sum = variadic("Sum", tf.add, (a, b) => a + b);
+
 /** The elementwise arithmetic ops. */
 export const ELEMENTWISE_OPS: readonly OpEntry[] = [
   binary("Add", tf.add, (a, b) => a + b),
@@ -132,12 +136,26 @@ export const ELEMENTWISE_OPS: readonly OpEntry[] = [
     (a, b) => (a.dtype === "float32" ? smooth.maximum(a, b) : tf.maximum(a, b)),
     Math.max,
   ),
+  sum,
+  {
+    opType: "Mean",
+    translate(node, inputs, ctx) {
+      const n = inputs.filter((v) => v !== undefined).length;
+      return [tf.div(sum.translate(node, inputs, ctx)[0] as tf.Tensor, n)];
+    },
+    host(node, inputs, ctx) {
+      const n = inputs.filter((v) => v !== undefined).length;
+      const total = sum.host!(node, inputs, ctx)[0]!;
+      return [{ ...total, data: total.data.map((v) => v / n) }];
+    },
+  },
   unary("Neg", tf.neg, (x) => -x),
-  unary("Abs", tf.abs, Math.abs),
+  unary("Abs", (x) => (x.dtype === "float32" ? smooth.abs(x) : tf.abs(x)), Math.abs),
   unary("Sqrt", tf.sqrt, Math.sqrt),
   unary("Exp", smooth.exp, Math.exp),
   unary("Log", tf.log, Math.log),
-  unary("Sin", tf.sin, Math.sin),
-  unary("Cos", tf.cos, Math.cos),
   unary("Reciprocal", tf.reciprocal, (x) => 1 / x),
+  unary("Sign", tf.sign, Math.sign),
+  unary("Floor", (x) => (x.dtype === "int32" ? x : tf.floor(x)), Math.floor),
+  unary("Ceil", (x) => (x.dtype === "int32" ? x : tf.ceil(x)), Math.ceil),
 ];

@@ -1,13 +1,14 @@
 /**
  * Normalizations: `LayerNormalization` (over axes `axis..rank-1`, optional
  * Mean and InvStdDev outputs) and `BatchNormalization` in inference mode
- * (running statistics, channel axis 1).
+ * (running statistics, channel axis 1; training mode is refused at build
+ * time).
  *
  * @module
  */
 import { tf } from "../../tf/backend.ts";
 import { normalizeAxis, toTensor } from "../value.ts";
-import { need } from "./_util.ts";
+import { need, refuse } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
 /** The normalization ops. */
@@ -32,10 +33,24 @@ export const NORMALIZATION_OPS: readonly OpEntry[] = [
   },
   {
     opType: "BatchNormalization",
+    limits: "inference mode",
     check(node, ctx) {
+      const advice = "export the model in inference mode (model.eval())";
       if (node.attributes.number("training_mode", 0) !== 0) {
-        throw new TypeError(
-          `${ctx.where(node)}: training_mode=1 is not supported (inference only)`,
+        throw refuse(
+          node,
+          ctx,
+          `training_mode=1 (batch statistics) is not supported; ${advice}`,
+        );
+      }
+      if (node.opset < 7 && node.attributes.number("is_test", 0) === 0) {
+        throw refuse(node, ctx, `is_test is 0 (training mode) is not supported; ${advice}`);
+      }
+      if (node.outputs.slice(1).some((o) => o !== "")) {
+        throw refuse(
+          node,
+          ctx,
+          `outputs running statistics (training mode), which is not supported; ${advice}`,
         );
       }
     },

@@ -3,7 +3,9 @@
  * Flatten, Concat, Slice, Expand, Transpose, Range. Each works on tensors and
  * on host values; shape arguments (Reshape's shape, Slice's starts/ends,
  * Unsqueeze's axes, …) are read as host integers, from the attribute form
- * (older opsets) or the input form (newer opsets).
+ * (older opsets) or the input form (newer opsets). Gather on a tensor and
+ * Slice with steps other than 1 select with a gradient that needs no scatter
+ * kernel (`_select.ts`).
  *
  * @module
  */
@@ -26,6 +28,7 @@ import {
   transposeOffsets,
   type Value,
 } from "../value.ts";
+import { selectAlong } from "./_select.ts";
 import { ints, need, scalarOf } from "./_util.ts";
 import type { OpEntry, PlannedNode, TranslateContext } from "./types.ts";
 
@@ -167,8 +170,7 @@ function gather(node: PlannedNode, inputs: Inputs, ctx: TranslateContext): Value
     }
     return [hostTake(data, outDims, offsets)];
   }
-  const flat = tf.tensor1d(Int32Array.from(idx.data), "int32");
-  return [tf.reshape(tf.gather(data, flat, axis), outDims)];
+  return [tf.reshape(selectAlong(data, axis, Int32Array.from(idx.data)), outDims)];
 }
 
 function concat(node: PlannedNode, inputs: Inputs, ctx: TranslateContext): Value[] {
@@ -259,8 +261,7 @@ function slice(node: PlannedNode, inputs: Inputs, ctx: TranslateContext): Value[
   let t: tf.Tensor = x;
   spec.forEach((s, axis) => {
     if (s.step === 1 && s.start === 0 && s.count === t.shape[axis]) return;
-    const idx = Int32Array.from({ length: s.count }, (_, k) => s.start + k * s.step);
-    t = tf.gather(t, tf.tensor1d(idx, "int32"), axis);
+    t = selectAlong(t, axis, Int32Array.from({ length: s.count }, (_, k) => s.start + k * s.step));
   });
   return [t];
 }

@@ -120,6 +120,8 @@ export class Attributes {
 
 /** What a translator may use besides its node and inputs. */
 export interface TranslateContext {
+  /** Path or label of the model, for build-time messages. */
+  readonly source: string;
   /** `Cannot run the graph of <source>: node "<name>" (<opType>)`, the prefix of error messages. */
   where(node: PlannedNode): string;
 }
@@ -130,10 +132,14 @@ export interface TranslateContext {
  * It must accept host values wherever a tensor may arrive. `host`, when
  * given, evaluates the node entirely on the host and is used when every
  * input is a host value (shape arithmetic, constant folding at build time).
- * `check` validates attributes at build time.
+ * `check` validates the node at build time; `constant(i)` is the value of
+ * input `i` when known then (a host constant or an initializer; `undefined`
+ * for the others).
  */
 export interface OpEntry {
   readonly opType: string;
+  /** What of the op is supported, when not all of it (a phrase for the README's op table). */
+  readonly limits?: string;
   translate(
     node: PlannedNode,
     inputs: readonly (Value | undefined)[],
@@ -144,5 +150,9 @@ export interface OpEntry {
     inputs: readonly (HostValue | undefined)[],
     ctx: TranslateContext,
   ): (HostValue | undefined)[];
-  check?(node: PlannedNode, ctx: TranslateContext): void;
+  check?(
+    node: PlannedNode,
+    ctx: TranslateContext,
+    constant: (i: number) => HostValue | undefined,
+  ): void;
 }

@@ -1,3 +1,4 @@
+import { assertGradientsMatch, assertSecondOrderOf, sandwich } from "../_gradients.ts";
 import { assertAgrees, attr, floatInput, int64, node } from "../_tiny_graph.ts";
 
 const BINARY = ["Add", "Sub", "Mul", "Div"];
@@ -89,8 +90,8 @@ Deno.test("ELEMENTWISE_OPS Pow matches onnxruntime for exponent 2, 3, 0.5 and a 
   });
 });
 
-Deno.test("ELEMENTWISE_OPS Min and Max (variadic, broadcasting) match onnxruntime", async () => {
-  for (const op of ["Min", "Max"]) {
+Deno.test("ELEMENTWISE_OPS Min, Max, Sum and Mean (variadic, broadcasting) match onnxruntime", async () => {
+  for (const op of ["Min", "Max", "Sum", "Mean"]) {
     await assertAgrees({
       nodes: [node(op, ["a", "b", "c"], ["y"])],
       inputs: [floatInput("a", [2, 3], 9), floatInput("b", [3], 10), floatInput("c", [2, 1], 12)],
@@ -106,9 +107,10 @@ Deno.test("ELEMENTWISE_OPS unary ops match onnxruntime", async (t) => {
     ["Sqrt", 0.01, 4],
     ["Exp", -3, 3],
     ["Log", 0.01, 5],
-    ["Sin", -4, 4],
-    ["Cos", -4, 4],
     ["Reciprocal", 0.2, 3],
+    ["Sign", -2, 2],
+    ["Floor", -3, 3],
+    ["Ceil", -3, 3],
   ];
   for (const [op, lo, hi] of ops) {
     await t.step(op, async () => {
@@ -128,6 +130,77 @@ Deno.test("ELEMENTWISE_OPS unary ops match onnxruntime", async (t) => {
         inputs: [floatInput("x", [2, 4], 14)],
         outputs: ["y"],
       });
+    });
+  }
+});
+
+Deno.test("ELEMENTWISE_OPS Sum and Mean of one input, and of host values, match onnxruntime", async () => {
+  for (const op of ["Sum", "Mean"]) {
+    await assertAgrees({
+      nodes: [node(op, ["x"], ["y"])],
+      inputs: [floatInput("x", [2, 3], 16)],
+      outputs: ["y"],
+    });
+    await assertAgrees({
+      nodes: [
+        node("Constant", [], ["c"], [attr.tensor("value", floatInput("c", [3], 17))]),
+        node(op, ["c", "c", "c"], ["u"]),
+        node("Add", ["x", "u"], ["y"]),
+      ],
+      inputs: [floatInput("x", [2, 3], 18)],
+      outputs: ["y"],
+    });
+  }
+});
+
+/** Sign, Floor and Ceil have derivative 0: `h * op(0.01 h + o)` has derivative `op(0.01 h + o)`. */
+const PIECEWISE_CONSTANT = ["Sign", "Floor", "Ceil"];
+
+/**
+ * `g = h * op(0.01 h + o)`, the op's input kept 0.2 or more from its jumps
+ * (|0.01 h| < 0.2 with offsets o = ±0.5, ±1.5), where its derivative (0) is
+ * defined and finite differences of the loss cross no jump.
+ */
+const piecewiseGraph = (op: string) =>
+  sandwich([
+    node("Mul", ["h", "small"], ["hs"]),
+    node("Add", ["hs", "o"], ["u"]),
+    node(op, ["u"], ["s"]),
+    node("Mul", ["h", "s"], ["g"]),
+  ], {
+    initializers: [
+      { name: "small", dims: [], data: [0.01] },
+      { name: "o", dims: [4], data: [0.5, -0.5, 1.5, -1.5] },
+    ],
+  });
+
+const VARIADIC_GRAPHS = (op: string) =>
+  sandwich([node("Mul", ["h", "h"], ["hh"]), node(op, ["h", "hh", "c"], ["g"])], {
+    initializers: [floatInput("c", [4], 19)],
+  });
+
+Deno.test("ELEMENTWISE_OPS gradients of Sign, Floor, Ceil, Sum and Mean match float64 central differences", async (t) => {
+  for (const op of PIECEWISE_CONSTANT) {
+    await t.step(op, async () => {
+      await assertGradientsMatch(piecewiseGraph(op), 5);
+    });
+  }
+  for (const op of ["Sum", "Mean"]) {
+    await t.step(op, async () => {
+      await assertGradientsMatch(VARIADIC_GRAPHS(op), 5);
+    });
+  }
+});
+
+Deno.test("ELEMENTWISE_OPS Sign, Floor, Ceil, Sum and Mean are twice differentiable", async (t) => {
+  for (const op of PIECEWISE_CONSTANT) {
+    await t.step(op, async () => {
+      await assertSecondOrderOf(piecewiseGraph(op), "w1", 5);
+    });
+  }
+  for (const op of ["Sum", "Mean"]) {
+    await t.step(op, async () => {
+      await assertSecondOrderOf(VARIADIC_GRAPHS(op), "w1", 5);
     });
   }
 });

@@ -1,4 +1,16 @@
-import { assertAgrees, attr, floatInput, int64, node } from "../_tiny_graph.ts";
+import { UnsupportedNodeError } from "../../../lib/graph/errors.ts";
+import { buildTfModel } from "../../../lib/graph/tf_model.ts";
+import { initTf } from "../../../lib/tf/backend.ts";
+import { assertEquals, assertThrows } from "../../_assert.ts";
+import {
+  assertAgrees,
+  attr,
+  floatInput,
+  int64,
+  node,
+  type TinyGraph,
+  tinyOnnxModel,
+} from "../_tiny_graph.ts";
 
 Deno.test("IDENTITY_OPS Identity and Dropout (inference, with mask) match onnxruntime", async () => {
   await assertAgrees({
@@ -40,5 +52,61 @@ Deno.test("IDENTITY_OPS Cast between float, double, int64 and bool matches onnxr
       initializers: [int64("i", [0, 3, -2])],
       outputs: ["f", { name: "b", dataType: 9 }],
     });
+  });
+});
+
+Deno.test("IDENTITY_OPS Dropout in training mode is refused at build time with UnsupportedNodeError naming the node", async (t) => {
+  await initTf();
+  const graph = (nodes: TinyGraph["nodes"], initializers: TinyGraph["initializers"] = []) =>
+    tinyOnnxModel({
+      nodes: [...nodes, node("Gemm", ["d", "w"], ["y"])],
+      inputs: [{ name: "x", dims: [2, 3], data: [] }],
+      initializers: [...initializers, floatInput("w", [3, 2], 143)],
+      outputs: [{ name: "y", dims: [2, 2] }],
+    });
+  const ratio = node("Constant", [], ["r"], [attr.float("value_float", 0.5)]);
+  await t.step("training_mode a true Constant, ratio 0.5", () => {
+    const model = graph([
+      ratio,
+      node("Constant", [], ["t"], [
+        attr.tensor("value", { name: "", dims: [], data: [1], dataType: 9 }),
+      ]),
+      { ...node("Dropout", ["x", "r", "t"], ["d"]), name: "/drop/Dropout" },
+    ]);
+    const error = assertThrows(
+      () => buildTfModel(model),
+      UnsupportedNodeError,
+      'Cannot build the graph of tiny.onnx: node "/drop/Dropout" (Dropout): training_mode is true (random dropout with ratio 0.5) is not supported; export the model in inference mode',
+    );
+    assertEquals([error.opType, error.nodeName], ["Dropout", "/drop/Dropout"]);
+  });
+  await t.step("training_mode a true initializer, default ratio", () => {
+    const model = graph(
+      [{ ...node("Dropout", ["x", "", "t"], ["d"]), name: "drop" }],
+      [{ name: "t", dims: [], data: [1], dataType: 9 }],
+    );
+    assertThrows(() => buildTfModel(model), UnsupportedNodeError, "ratio 0.5");
+  });
+  await t.step("opset 6 without is_test (training by default)", () => {
+    const model = tinyOnnxModel({
+      nodes: [node("Dropout", ["x"], ["d"]), node("Gemm", ["d", "w"], ["y"])],
+      inputs: [{ name: "x", dims: [2, 3], data: [] }],
+      initializers: [floatInput("w", [3, 2], 143)],
+      outputs: [{ name: "y", dims: [2, 2] }],
+      opset: 6,
+    });
+    assertThrows(() => buildTfModel(model), UnsupportedNodeError, "is_test is 0");
+  });
+});
+
+Deno.test("IDENTITY_OPS Dropout with training_mode true and ratio 0 is the identity, as in onnxruntime", async () => {
+  await assertAgrees({
+    nodes: [node("Dropout", ["x", "r", "t"], ["y", "mask"])],
+    inputs: [floatInput("x", [2, 3], 144)],
+    initializers: [
+      { name: "r", dims: [], data: [0] },
+      { name: "t", dims: [], data: [1], dataType: 9 },
+    ],
+    outputs: ["y", { name: "mask", dataType: 9 }],
   });
 });

@@ -1,4 +1,13 @@
-import { assertAgrees, attr, floatInput, int64, node } from "../_tiny_graph.ts";
+import { assertGradientsMatch, assertSecondOrderOf, sandwich } from "../_gradients.ts";
+import {
+  assertAgrees,
+  attr,
+  floatInput,
+  int64,
+  node,
+  type TinyGraph,
+  type TinyTensor,
+} from "../_tiny_graph.ts";
 
 const X = floatInput("x", [2, 3, 4], 101);
 
@@ -299,4 +308,67 @@ Deno.test("SHAPE_OPS Expand, Transpose and Range match onnxruntime", async (t) =
       outputs: ["y"],
     });
   });
+});
+
+/** An indexing op between two parameters: x [5, 4] -> Gemm -> h [5, 5] -> nodes -> g [5, width]. */
+function throughIndexing(nodes: TinyGraph["nodes"], width: number, inits: TinyTensor[] = []) {
+  return sandwich(nodes, { n: 4, k: 5, width, initializers: inits, w1: [-1.5, 1.5] });
+}
+
+const INDEXING_CASES: [string, TinyGraph][] = [
+  [
+    "Gather of a tensor, repeated and negative indices",
+    throughIndexing([node("Gather", ["h", "i"], ["g"], [attr.int("axis", 1)])], 6, [
+      int64("i", [2, 0, 2, -1, 4, 2]),
+    ]),
+  ],
+  [
+    "Gather of a tensor along axis 0 of a parameter-scaled matrix, 2-D indices",
+    throughIndexing(
+      [
+        node("Mul", ["h", "h"], ["hh"]),
+        node("Transpose", ["hh"], ["t"], [attr.ints("perm", [1, 0])]),
+        node("Gather", ["t", "i"], ["gt"], [attr.int("axis", 0)]),
+        node("Reshape", ["gt", "s"], ["r"]),
+        node("Transpose", ["r"], ["g"], [attr.ints("perm", [1, 0])]),
+      ],
+      4,
+      [int64("i", [3, 1, 1, 0], [2, 2]), int64("s", [4, 5])],
+    ),
+  ],
+  [
+    "Slice with step 2",
+    throughIndexing([node("Slice", ["h", "st", "en", "ax", "sp"], ["g"])], 3, [
+      int64("st", [0]),
+      int64("en", [5]),
+      int64("ax", [1]),
+      int64("sp", [2]),
+    ]),
+  ],
+  [
+    "Slice with step -2 and a step-1 axis",
+    throughIndexing([node("Slice", ["h", "st", "en", "ax", "sp"], ["g"])], 2, [
+      int64("st", [0, 4]),
+      int64("en", [5, 0]),
+      int64("ax", [0, 1]),
+      int64("sp", [1, -2]),
+    ]),
+  ],
+];
+
+Deno.test("SHAPE_OPS gradients through Gather of a tensor and strided Slice match float64 central differences (no UnsortedSegmentSum)", async (t) => {
+  for (const [label, graph] of INDEXING_CASES) {
+    await t.step(label, async () => {
+      await assertAgrees(graph);
+      await assertGradientsMatch(graph, 5);
+    });
+  }
+});
+
+Deno.test("SHAPE_OPS Gather of a tensor and strided Slice are twice differentiable", async (t) => {
+  for (const [label, graph] of INDEXING_CASES) {
+    await t.step(label, async () => {
+      await assertSecondOrderOf(graph, "w1", 5);
+    });
+  }
 });
