@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { comparisonToJson, formatComparisonTable } from "../compare/jacobians.ts";
 import { valueComparisonToJson } from "../compare/values.ts";
 import { diagnosticsToJson, formatDiagnostics } from "../diagnose/format.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFilesAtomic } from "../io/atomic.ts";
 import { formatNumericCsv, type NumericTable } from "../io/table.ts";
 import { jacobianColumnName } from "../jacobian/types.ts";
 import { renderCheckReport } from "../report/check_report.ts";
@@ -139,7 +139,8 @@ export function formatCheckResult(r: CheckResult): string {
 
 /**
  * Writes `jacobian_results.csv`, `prediction.csv`, `metrics.json` and
- * `report.html` into `dir` (created if needed), each atomically; `extras`
+ * `report.html` into `dir` (created if needed), atomically as a set (all are
+ * written to temporary files first, then renamed into place); `extras`
  * (PyTorch parity, step sweep) go into `metrics.json` and the report.
  *
  * @returns The paths written.
@@ -155,11 +156,7 @@ export async function writeCheckOutputs(
     ["metrics.json", JSON.stringify(checkMetrics(r, extras), null, 2) + "\n"],
     ["report.html", renderCheckReport(r, extras)],
   ];
-  const written: string[] = [];
-  for (const [name, content] of files) {
-    const path = join(dir, name);
-    await writeFileAtomic(path, content);
-    written.push(path);
-  }
-  return written;
+  const targets = files.map(([name, content]) => [join(dir, name), content] as const);
+  await writeFilesAtomic(targets);
+  return targets.map(([path]) => path);
 }

@@ -10,9 +10,11 @@
  */
 // deno-lint-ignore-file no-console
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { dirname, join } from "node:path";
 import { UsageError } from "./_errors.ts";
 import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
+import { planPaths } from "./_paths.ts";
 
 function buildProgram(): Command {
   const program = new Command()
@@ -23,7 +25,8 @@ function buildProgram(): Command {
     .option("--debug", "print stack traces on errors")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) });
+    .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) })
+    .hook("preAction", (_program, command) => resolveCommandPaths(command as unknown as Command));
 
   program
     .command("inspect")
@@ -153,6 +156,50 @@ function buildProgram(): Command {
     });
 
   return program as unknown as Command;
+}
+
+/**
+ * Resolves and checks every path of the command about to run, before it reads
+ * anything: options whose value is `<file>` (and the `<model>` argument) are
+ * inputs, `--out <file>` / `--out <dir>` is the output (see `_paths.ts`). The
+ * resolved paths replace the typed ones.
+ */
+async function resolveCommandPaths(command: Command): Promise<void> {
+  const inputs: [string, string | undefined][] = [];
+  const setters = new Map<string, (path: string) => void>();
+  command.registeredArguments.forEach((argument, i) => {
+    if (argument.name() !== "model") return;
+    inputs.push(["<model>", command.processedArgs[i] as string | undefined]);
+    setters.set("<model>", (path) => (command.processedArgs as unknown[])[i] = path);
+  });
+  const values = command.opts() as Record<string, unknown>;
+  let out: { path: string | undefined; kind: "file" | "dir" } | undefined;
+  for (const option of command.options) {
+    const key = option.attributeName();
+    const value = values[key];
+    if (option.long === "--out") {
+      out = {
+        path: typeof value === "string" ? value : undefined,
+        kind: option.flags.includes("<dir>") ? "dir" : "file",
+      };
+      setters.set("--out", (path) => command.setOptionValue(key, path));
+    } else if (option.flags.includes("<file>") && option.long !== undefined) {
+      inputs.push([option.long, typeof value === "string" ? value : undefined]);
+      setters.set(option.long, (path) => command.setOptionValue(key, path));
+    }
+  }
+  const plan = await planPaths(inputs, out, {
+    // The weights an ONNX file was exported with (found beside it) are inputs too.
+    protect: (resolved) => {
+      const model = resolved.get("--model") ?? resolved.get("<model>");
+      if (model === undefined) return Promise.resolve([]);
+      return Promise.resolve(
+        ["model.pth", "model.safetensors"].map((f) => join(dirname(model), f)),
+      );
+    },
+  });
+  for (const [option, path] of plan.inputs) setters.get(option)?.(path);
+  if (plan.out !== undefined) setters.get("--out")?.(plan.out);
 }
 
 /** Runs the CLI with `args`; returns the exit code. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFilesAtomic } from "../io/atomic.ts";
 import { encodeOnnxModel } from "../onnx/model.ts";
 import { writeSafetensors } from "../weights/safetensors.ts";
 import type { RefitResult } from "./refit.ts";
@@ -78,19 +78,21 @@ export async function writeRefit(
       );
     }
   }
-  await Deno.mkdir(dir, { recursive: true });
   const onnxBytes = encodeOnnxModel(result.onnx);
   const weightBytes = writeSafetensors(result.stateDict, {
     metadata: { format: "pt", producer: "partials refit", naming: result.plan.naming },
   });
-  await writeFileAtomic(paths.onnx, onnxBytes);
-  await writeFileAtomic(paths.safetensors, weightBytes);
   const summaryJson = refitSummary(result, {
     onnxBytes: onnxBytes.byteLength,
     safetensorsBytes: weightBytes.byteLength,
     extra: options.extra ?? {},
   });
-  await writeFileAtomic(paths.summary, JSON.stringify(summaryJson, null, 2) + "\n");
+  // All three or none: a failure leaves no partial refit in `dir`.
+  await writeFilesAtomic([
+    [paths.onnx, onnxBytes],
+    [paths.safetensors, weightBytes],
+    [paths.summary, JSON.stringify(summaryJson, null, 2) + "\n"],
+  ]);
   return { ...paths, summaryJson };
 }
 

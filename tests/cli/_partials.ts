@@ -5,10 +5,27 @@
  */
 import { assertEquals, assertFalse, assertStringIncludes } from "../_assert.ts";
 
-const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+/** The CLI entry point. */
+export const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+
+/** Where and with what environment {@linkcode partialsIn} runs the CLI. */
+export interface RunOptions {
+  /** Working directory of the process. @default {the current one} */
+  cwd?: string;
+  /** Extra environment variables. @default {{}} */
+  env?: Record<string, string>;
+}
 
 /** Runs `partials <args>` with read, write, env, ffi and sys permissions; returns its exit code and output. */
-export async function partials(
+export function partials(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return partialsIn({}, ...args);
+}
+
+/** {@linkcode partials} in a given folder and environment. */
+export async function partialsIn(
+  options: RunOptions,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -24,7 +41,8 @@ export async function partials(
     ],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    env: { NO_COLOR: "1", ...options.env },
   }).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
@@ -36,7 +54,7 @@ export function assertOneLineError(
   code: number,
   message: string,
 ) {
-  assertEquals(r.code, code);
+  assertEquals(r.code, code, r.stderr);
   const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error"));
   assertEquals(lines.length, 1, r.stderr);
   assertStringIncludes(lines[0]!, message);

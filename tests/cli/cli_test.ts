@@ -9,12 +9,12 @@ import { bundledPaths, SEED } from "../_bundled.ts";
 
 Deno.test("partials sample gives byte-identical files for the same seed", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/b.csv`, "Variable,Min,Max\nx1,0,1\nx2,0,2\n");
+  await Deno.writeTextFile(`${dir}/bounds.csv`, "Variable,Min,Max\nx1,0,1\nx2,0,2\n");
   for (const name of ["a", "b"]) {
     const r = await partials(
       "sample",
       "--bounds",
-      `${dir}/b.csv`,
+      `${dir}/bounds.csv`,
       "--n",
       "200",
       "--seed",

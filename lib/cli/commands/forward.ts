@@ -4,7 +4,8 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { concatColumns, makeTable, writeNumericCsv } from "../../io/table.ts";
+import { concatColumns, makeTable } from "../../io/table.ts";
+import { writeCsvResult } from "../_write.ts";
 import type { ForwardEngine } from "../../surrogate/surrogate.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
 import { noteBatch } from "../_notes.ts";
@@ -32,11 +33,12 @@ export async function runForward(options: ForwardCommandOptions): Promise<void> 
   try {
     printWarnings(surrogate.warnings);
     const y = await surrogate.predict(x, { engine: options.engine });
-    await writeNumericCsv(options.out, concatColumns(inputTable, makeTable(surrogate.outputs, y)));
+    const to = await writeCsvResult(
+      options.out,
+      concatColumns(inputTable, makeTable(surrogate.outputs, y)),
+    );
     console.error(
-      `wrote ${points} predictions of ${
-        surrogate.outputs.join(", ")
-      } (${options.engine}) to ${options.out}`,
+      `wrote ${points} predictions of ${surrogate.outputs.join(", ")} (${options.engine}) to ${to}`,
     );
   } finally {
     await surrogate.dispose();

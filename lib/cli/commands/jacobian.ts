@@ -4,7 +4,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { writeNumericCsv } from "../../io/table.ts";
+import { writeCsvResult } from "../_write.ts";
 import { jacobiansToTable } from "../../jacobian/types.ts";
 import type { JacobianMethod } from "../../surrogate/surrogate.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
@@ -33,12 +33,12 @@ export async function runJacobian(options: JacobianCommandOptions): Promise<void
   try {
     printWarnings(surrogate.warnings);
     const jac = await surrogate.jacobian(x, { method: options.method });
-    await writeNumericCsv(options.out, jacobiansToTable(inputTable, jac));
+    const to = await writeCsvResult(options.out, jacobiansToTable(inputTable, jac));
     const how = options.method === "autodiff"
       ? "reverse-mode autodiff, float32"
       : "central differences, float64";
     console.error(
-      `wrote ${points} Jacobians [${jac.outputs.length} x ${jac.inputs.length}] (${how}) to ${options.out}`,
+      `wrote ${points} Jacobians [${jac.outputs.length} x ${jac.inputs.length}] (${how}) to ${to}`,
     );
   } finally {
     await surrogate.dispose();

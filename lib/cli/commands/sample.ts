@@ -4,7 +4,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { writeNumericCsv } from "../../io/table.ts";
+import { writeCsvResult } from "../_write.ts";
 import { latinHypercube } from "../../sampling/latin_hypercube.ts";
 import { readBounds } from "../../sampling/bounds.ts";
 import { parseIntegerOption } from "../_parse.ts";
@@ -23,6 +23,6 @@ export async function runSample(options: SampleCommandOptions): Promise<void> {
   const seed = parseIntegerOption("--seed", options.seed, 0, 2 ** 32 - 1);
   const bounds = await readBounds(options.bounds);
   const table = latinHypercube(bounds, n, { seed });
-  await writeNumericCsv(options.out, table);
-  console.error(`wrote ${n} points of ${bounds.names.join(", ")} to ${options.out} (seed ${seed})`);
+  const to = await writeCsvResult(options.out, table);
+  console.error(`wrote ${n} points of ${bounds.names.join(", ")} to ${to} (seed ${seed})`);
 }
