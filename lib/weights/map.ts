@@ -289,6 +289,12 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
   const classes = equalValueClasses(dict);
   const representatives = [...dict.keys()].filter((k) => classes.get(k)![0] === k);
   const floatReps = representatives.filter((k) => isFloatDtype(dict.get(k)!.dtype));
+  // Integer buffers (e.g. polynomial degrees) reach float initializers only through a cast;
+  // scalars are left out, so a counter such as num_batches_tracked never claims a constant.
+  const integerReps = representatives.filter((k) => {
+    const t = dict.get(k)!;
+    return !isFloatDtype(t.dtype) && t.dtype !== "bool" && shapeSize(t.shape) > 1;
+  });
   const shapeOf = (key: string) => dict.get(key)?.shape;
   const memo32 = new Map<string, HostArray>();
   const memo64 = new Map<string, HostArray>();
@@ -298,7 +304,7 @@ export function mapStateDict(model: OnnxModel, dict: StateDict): WeightMap {
     if (!isFloatType(init.dataType)) continue;
     const target = valuesOf(name);
     let found: { candidate: Candidate; exact: boolean } | undefined;
-    for (const candidate of candidates(init, floatReps, dict, target)) {
+    for (const candidate of candidates(init, floatReps, dict, target, integerReps)) {
       const shape = recipeShape(candidate.recipe, shapeOf);
       if (!shape || !sameShape(shape, init.dims)) continue;
       const memo = init.dataType === DataType.DOUBLE ? memo64 : memo32;
@@ -516,12 +522,14 @@ export function describeWeightMap(map: WeightMap): WeightMapRow[] {
     if (source.kind === "fused") source.parts.forEach((p) => named.add(p));
     if (source.kind === "derived") named.add(source.from);
     init.sharedBy.forEach((k) => named.add(k));
+    // By name, the values are the given weights' whatever they were exported with.
+    const rounded = "exact" in source && !source.exact && how !== "by name";
     rows.push({
       initializer: init.name,
       shape: formatShape(init.dims),
       kind: source.kind,
       keys: keys + (shared && keys ? shared : ""),
-      how: "exact" in source && !source.exact ? `${how} (to rounding)` : how,
+      how: rounded ? `${how} (to rounding)` : how,
     });
   }
   for (const key of map.keys) {
@@ -724,12 +732,16 @@ function* forms(
   if (!sameShape(shape, dims)) yield [{ op: "reshape", of: value, shape: [...dims] }, "reshape"];
 }
 
-/** Candidate recipes for an initializer, most direct first; `target` is its value. */
+/**
+ * Candidate recipes for an initializer, most direct first; `target` is its value.
+ * `integerKeys` are tried only as themselves (a cast, renamed, transposed or reshaped).
+ */
 function* candidates(
   init: { readonly dims: readonly number[]; readonly dataType: number },
   keys: readonly string[],
   dict: StateDict,
   target: Float64Array,
+  integerKeys: readonly string[] = [],
 ): Generator<Candidate> {
   const { dims } = init;
   const size = shapeSize(dims);
@@ -740,7 +752,7 @@ function* candidates(
   const near = (a: number, b: number) =>
     compareValues(Float64Array.of(a), Float64Array.of(b), init, scale) !== "no";
   // The key itself, renamed / transposed / reshaped.
-  for (const key of keys) {
+  for (const key of [...keys, ...integerKeys]) {
     for (const [recipe, transform] of forms({ op: "param", key }, shapeOf(key), dims)) {
       yield { recipe, kind: "param", transform };
     }

@@ -195,7 +195,10 @@ Deno.test("loadSurrogate() maps an export without constant folding by name, with
     const model = await loadOnnxModel(onnx);
     const dict = await loadStateDict(path("views", "perturbed.pth"));
     assertEquals(needsExportedWeights(model, dict), false);
-    assertEquals(new Set(mapWeights(model, dict).keys.map((k) => k.relation)), new Set(["name"]));
+    const map = mapWeights(model, dict);
+    assertEquals(new Set(map.keys.map((k) => k.relation)), new Set(["name"]));
+    // New values under the old names are not "to rounding": by name is the whole story.
+    assertEquals(new Set(describeWeightMap(map).map((r) => r.how)), new Set(["by name"]));
     const want = await expected("views");
     const surrogate = await loadSurrogate(onnx, { weights: path("views", "perturbed.pth") });
     try {
@@ -335,4 +338,15 @@ Deno.test("refit() trains sliced, concatenated and unused-buffer models and writ
       }
     });
   }
+});
+
+Deno.test("mapStateDict() finds integer buffers cast into a float constant (Chebyshev degrees), so they are not unused", async () => {
+  const corpus = new URL("../testdata/corpus/chebykan/", import.meta.url).pathname;
+  const model = await loadOnnxModel(`${corpus}default.onnx`);
+  const map = mapStateDict(model, await loadStateDict(`${corpus}model.pth`));
+  const degrees = map.keys.filter((k) => k.key.endsWith(".degrees"));
+  assertEquals(degrees.map((k) => k.dtype), ["int64", "int64"]);
+  assertEquals(degrees.map((k) => k.relation), ["renamed", "shared"]);
+  assertEquals(unusedKeys(map), []);
+  assertEquals(coverage(map), 1);
 });

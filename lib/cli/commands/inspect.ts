@@ -97,14 +97,18 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
       rows.map((r) => [r.initializer || "-", r.shape, r.kind, r.keys, r.how]),
     ));
     console.log("");
+    const keys = weights.map.keys;
+    const unused = keys.filter((k) => k.relation === "unused").length;
     console.log(
-      `${weights.path}: ${(mapped * 100).toFixed(1)}% of state_dict keys mapped onto the graph`,
+      `${weights.path}: ${(mapped * 100).toFixed(1)}% of state_dict keys mapped onto the graph (${
+        keys.length - unused
+      } of ${keys.length}${unused > 0 ? `; ${unused} not used by the graph` : ""})`,
     );
-    if (weights.exportedPath !== undefined) {
-      console.log(
-        `(found by value with ${weights.exportedPath}, the weights the model was exported with)`,
-      );
-    }
+    console.log(
+      weights.exportedPath !== undefined
+        ? `(found by value with ${weights.exportedPath}, the weights the model was exported with)`
+        : "(found by name: every weight of the graph is an initializer named like its key)",
+    );
     printWarnings(weights.warnings);
   }
 }
