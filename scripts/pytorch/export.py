@@ -26,6 +26,12 @@ CLI (one of the bundled families, weights from a state_dict)::
         --architecture '{"layers_hidden": [4, 30, 30, 4]}' --state-dict trained_model.pth \\
         --scaling olhs_samples_max_min.csv --points olhs_input.csv --out out/my_model
 
+Your own class: ``--factory my_models:make_net`` (importable from the current folder) or
+``--factory path/to/models.py:make_net``, ``--architecture`` holding its keyword arguments.
+The input width n is found by running the model with each width the scaling file's rows allow
+(n inputs + m outputs); ``--input-width N`` or ``--example-shape B,N`` (the example input given
+to torch.onnx.export) say it instead.
+
 Requires torch and onnx; nothing else.
 """
 
@@ -34,6 +40,7 @@ import copy
 import csv
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -394,12 +401,28 @@ def export_for_partials(
     if example.dim() != 2:
         raise ValueError(f"Cannot export: example_input must be [batch, n], got shape {list(example.shape)}")
     n = example.shape[1]
-    with torch.no_grad():
-        m = model32(example).shape[1]
+    try:
+        with torch.no_grad():
+            output = model32(example)
+    except Exception as error:  # noqa: BLE001 - reported with the shape that was tried
+        detail = " ".join(str(error).split())
+        raise ValueError(
+            f"Cannot export: the model does not run on an example input of shape {list(example.shape)} ({detail}); "
+            f"is {n} its input width? Give --input-width N or --example-shape B,N"
+        ) from None
+    if output.dim() != 2 or output.shape[0] != example.shape[0]:
+        raise ValueError(
+            f"Cannot export: the model maps an input of shape {list(example.shape)} to {list(output.shape)}, "
+            f"not [{example.shape[0]}, m]"
+        )
+    m = output.shape[1]
 
     names, mins, maxs = read_scaling_csv(scaling_csv)
     if len(names) != n + m:
-        raise ValueError(f"Cannot read {scaling_csv}: {len(names)} rows, expected {n} inputs + {m} outputs")
+        raise ValueError(
+            f"Cannot export: {scaling_csv} has {len(names)} rows, but the model maps {n} inputs to {m} outputs "
+            f"({n + m} rows needed: inputs, then outputs)"
+        )
     input_names = [nm or f"x{j + 1}" for j, nm in enumerate(names[:n])]
     output_names = [nm or f"y{i + 1}" for i, nm in enumerate(names[n:])]
     lo_in, range_in = torch.from_numpy(mins[:n]), torch.from_numpy(maxs[:n] - mins[:n])
@@ -471,12 +494,30 @@ def export_for_partials(
 # -------------------------------------------------------------------------- CLI
 
 
+def _factory(spec: str):
+    """The function named by ``module:function`` (importable from the current folder) or ``path/to/file.py:function``."""
+    module_name, _, function_name = spec.rpartition(":")
+    if not module_name or not function_name:
+        raise ValueError(f'Cannot use --factory "{spec}": expected module:function or path/to/file.py:function')
+    if module_name.endswith(".py") or os.sep in module_name:
+        if not os.path.isfile(module_name):
+            raise ValueError(f"Cannot use --factory {spec}: no file {os.path.abspath(module_name)}")
+        sys.path.insert(0, os.path.dirname(os.path.abspath(module_name)))
+        loaded = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0], module_name)
+        module = importlib.util.module_from_spec(loaded)
+        loaded.loader.exec_module(module)
+    else:
+        sys.path.insert(0, os.getcwd())
+        module = importlib.import_module(module_name)
+    if not hasattr(module, function_name):
+        raise ValueError(f'Cannot use --factory {spec}: {module_name} has no "{function_name}"')
+    return getattr(module, function_name)
+
+
 def _load_model(args: argparse.Namespace) -> nn.Module:
     architecture = json.loads(args.architecture)
     if args.factory:
-        module_name, _, function_name = args.factory.partition(":")
-        sys.path.insert(0, os.getcwd())
-        model = getattr(importlib.import_module(module_name), function_name)(**architecture)
+        model = _factory(args.factory)(**architecture)
     else:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from models import build_model
@@ -497,7 +538,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--family", choices=["fastkan", "effkan", "mlp"], help="a bundled model family (models.py)")
-    group.add_argument("--factory", help="module:function building your model, e.g. my_models:make_net")
+    group.add_argument(
+        "--factory",
+        help="module:function or path/to/file.py:function building your model, e.g. my_models:make_net",
+    )
     parser.add_argument("--architecture", default="{}", help="constructor arguments as JSON")
     parser.add_argument("--state-dict", required=True, help="trained weights saved with torch.save(model.state_dict())")
     parser.add_argument("--scaling", required=True, help="min-max CSV: Variable, Min, Max; inputs then outputs")
@@ -507,13 +551,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--no-constant-folding", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--extra-manifest", default="{}", help='more manifest entries as JSON, e.g. \'{"val_r2": 0.98}\'')
+    width = parser.add_mutually_exclusive_group()
+    width.add_argument(
+        "--input-width",
+        type=int,
+        metavar="N",
+        help="the model's number of inputs (default: found by running the model with each width the scaling file allows)",
+    )
+    width.add_argument(
+        "--example-shape",
+        metavar="B,N",
+        help="shape of the example input given to torch.onnx.export, e.g. 1,4 (default: 8,N)",
+    )
     args = parser.parse_args(argv)
     try:
         model = _load_model(args)
-        n = _input_width(model)
         export_for_partials(
             model,
-            torch.rand(8, n, generator=torch.Generator().manual_seed(args.seed)),
+            _example_input(model, args),
             args.scaling,
             args.out,
             points=args.points,
@@ -529,15 +584,63 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def _input_width(model: nn.Module) -> int:
-    for module in model.modules():
-        if isinstance(module, nn.LayerNorm):
-            return int(module.normalized_shape[0])
-        if isinstance(module, nn.Linear):
-            return module.in_features
-        if hasattr(module, "in_features"):
-            return int(module.in_features)
-    raise ValueError("Cannot export: cannot tell the input width of the model")
+def _example_input(model: nn.Module, args: argparse.Namespace) -> torch.Tensor:
+    """The example input for torch.onnx.export: [8, N], or the shape of ``--example-shape``."""
+    if args.example_shape is not None:
+        try:
+            shape = [int(part) for part in args.example_shape.split(",")]
+        except ValueError:
+            shape = []
+        if len(shape) != 2 or min(shape) < 1:
+            raise ValueError(f'Invalid --example-shape "{args.example_shape}": expected B,N with positive integers, e.g. 1,4')
+    elif args.input_width is not None:
+        if args.input_width < 1:
+            raise ValueError(f"Invalid --input-width {args.input_width}: expected a positive integer")
+        shape = [8, args.input_width]
+    else:
+        names, _, _ = read_scaling_csv(args.scaling)
+        shape = [8, infer_input_width(model, len(names), args.scaling)]
+    return torch.rand(*shape, generator=torch.Generator().manual_seed(args.seed))
+
+
+def infer_input_width(model: nn.Module, rows: int, scaling_csv: str) -> int:
+    """The input width n of ``model``, found by running it: the n in 1..rows-1 for which it maps
+    [2, n] to [2, rows - n], where ``rows`` is the number of variables in the scaling file.
+
+    Raises ValueError saying what was tried when no width or several widths fit.
+    """
+    fits: List[int] = []
+    runs: Dict[int, int] = {}
+    generator = torch.Generator().manual_seed(0)
+    for n in range(1, rows):
+        try:
+            with torch.no_grad():
+                y = model(torch.rand(2, n, generator=generator))
+        except Exception:  # noqa: BLE001 - any failure means the model does not take n inputs
+            continue
+        if not isinstance(y, torch.Tensor) or y.dim() != 2 or y.shape[0] != 2:
+            continue
+        runs[n] = int(y.shape[1])
+        if runs[n] == rows - n:
+            fits.append(n)
+    if len(fits) == 1:
+        return fits[0]
+    advice = "give --input-width N (or --example-shape B,N)"
+    if len(fits) > 1:
+        raise ValueError(
+            f"Cannot tell the input width of the model: it maps n inputs to {rows} - n outputs, as the {rows} rows "
+            f"of {scaling_csv} need, for n = {', '.join(map(str, fits))}; {advice}"
+        )
+    if not runs:
+        raise ValueError(
+            f"Cannot tell the input width of the model: it ran on none of the widths 1..{rows - 1} that the "
+            f"{rows} rows of {scaling_csv} allow; {advice}"
+        )
+    seen = ", ".join(f"n = {n} gives m = {m} ({n + m} rows)" for n, m in runs.items())
+    raise ValueError(
+        f"Cannot export: {scaling_csv} has {rows} rows (inputs, then outputs), but the model runs only with: {seen}; "
+        f"fix the scaling file, or {advice}"
+    )
 
 
 if __name__ == "__main__":
