@@ -134,3 +134,85 @@ export function maximum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 export function minimum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return extremum(a, b, false);
 }
+
+/**
+ * `x ** e` for a tensor exponent (broadcast). tfjs's gradient to the exponent
+ * masks `log x` with `where(x > 0)`, whose own gradient needs one of `Greater`,
+ * which has none; here the mask is a constant: `d/de = x^e log x` where
+ * `x > 0`, else 0, and `d/dx = e x^(e - 1)`.
+ */
+export function power(x: tf.Tensor, e: tf.Tensor): tf.Tensor {
+  const dims = broadcastShapes(x.shape, e.shape);
+  const op = tf.customGrad(
+    ((a: tf.Tensor, b: tf.Tensor, save: Save) => {
+      save([a, b]);
+      return {
+        value: tf.pow(a, b),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [u, v] = saved as [tf.Tensor, tf.Tensor];
+          const positive = withoutGradient((t) => tf.cast(tf.greater(t, 0), "float32"), [u]);
+          const safe = tf.add(tf.mul(u, positive), tf.sub(1, positive));
+          return [
+            tf.mul(dy, tf.mul(v, tf.pow(u, tf.sub(v, 1)))),
+            tf.mul(dy, tf.mul(tf.pow(u, v), tf.mul(tf.log(safe), positive))),
+          ];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return op(expandTo(x, dims), expandTo(e, dims)) as tf.Tensor;
+}
+
+/**
+ * `where(c, a, b)` (same shapes) with gradients `dy · c` and `dy · (1 − c)`
+ * from a constant mask: tfjs's own gradient applies `LogicalNot` to the
+ * condition, which a second backward pass cannot differentiate.
+ */
+export function select(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.dtype !== "float32") return tf.where(c, a, b);
+  const op = tf.customGrad(
+    ((cond: tf.Tensor, p: tf.Tensor, q: tf.Tensor, save: Save) => {
+      save([cond]);
+      return {
+        value: tf.where(cond, p, q),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const m = withoutGradient((t) => tf.cast(t, "float32"), [saved[0]!]);
+          return [tf.zeros(m.shape), tf.mul(dy, m), tf.mul(dy, tf.sub(1, m))];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return op(c, a, b) as tf.Tensor;
+}
+
+/**
+ * Max or min over `axes`; the gradient goes to the extreme entries, shared
+ * evenly between ties (as PyTorch's `amax`/`amin`), through a constant mask
+ * (tfjs's own gradient compares with `Equal`, which has no gradient, so a
+ * second backward pass throws).
+ */
+export function reduceExtremum(
+  x: tf.Tensor,
+  axes: number[],
+  keepDims: boolean,
+  takeMax: boolean,
+): tf.Tensor {
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const op = tf.customGrad(
+    ((t: tf.Tensor, save: Save) => {
+      save([t]);
+      return {
+        value: takeMax ? tf.max(t, axes, keepDims) : tf.min(t, axes, keepDims),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const share = withoutGradient((u) => {
+            const extreme = takeMax ? tf.max(u, axes, true) : tf.min(u, axes, true);
+            const hit = tf.cast(tf.equal(u, extreme), "float32");
+            return tf.div(hit, tf.sum(hit, axes, true));
+          }, [saved[0]!]);
+          return tf.mul(tf.reshape(dy, kept), share);
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return op(x) as tf.Tensor;
+}

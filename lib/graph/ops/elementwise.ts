@@ -8,7 +8,8 @@
  *
  * `Pow` with a constant exponent never differentiates through the exponent;
  * an exponent of exactly 2 uses `tf.square` (gradient `2x`, exact at negative
- * bases). Exp, Min and Max are twice differentiable (see `_smooth.ts`).
+ * bases); a tensor exponent gets a twice-differentiable gradient. Exp, Min,
+ * Max, Abs and Pow are twice differentiable (see `_smooth.ts`).
  *
  * @module
  */
@@ -106,7 +107,7 @@ function power(
     return [tf.pow(x, e)];
   }
   const e = kindOf(y) === "float" ? y : tf.cast(y, "float32");
-  return [tf.pow(x, e)];
+  return [smooth.power(x, e)];
 }
 
 const sum = variadic("Sum", tf.add, (a, b) => a + b);

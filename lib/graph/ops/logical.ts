@@ -3,7 +3,8 @@
  * (bool outputs), And, Or, Xor, Not, and Where (select with broadcasting).
  * Comparisons and logical ops carry a zero gradient: efficient-KAN's B-spline
  * bases use them on the differentiated path, and the basis derivative comes
- * through the polynomial factors, not through the masks.
+ * through the polynomial factors, not through the masks. Where's gradient
+ * uses a constant mask, so it is twice differentiable (`_smooth.ts`).
  *
  * @module
  */
@@ -16,6 +17,7 @@ import {
   toTensor,
   withoutGradient,
 } from "../value.ts";
+import * as smooth from "./_smooth.ts";
 import { need } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
@@ -69,7 +71,7 @@ export const LOGICAL_OPS: readonly OpEntry[] = [
       const b = toTensor(need(node, inputs, 2, ctx));
       // tf.where broadcasts with tf.broadcastTo (a slow Tile in wasm): expand first.
       const dims = broadcastShapes(c.shape, a.shape, b.shape);
-      return [tf.where(expandTo(c, dims), expandTo(a, dims), expandTo(b, dims))];
+      return [smooth.select(expandTo(c, dims), expandTo(a, dims), expandTo(b, dims))];
     },
     host(node, inputs, ctx) {
       const c = need(node, inputs, 0, ctx);

@@ -204,3 +204,20 @@ Deno.test("ELEMENTWISE_OPS Sign, Floor, Ceil, Sum and Mean are twice differentia
     });
   }
 });
+
+Deno.test("ELEMENTWISE_OPS Pow with a tensor exponent (a parameter) is twice differentiable, matching central differences", async () => {
+  // x^e with both from the input path: tfjs's own exponent gradient uses where(x > 0), which a
+  // second backward pass cannot differentiate.
+  const graph = sandwich([
+    node("Mul", ["h", "h"], ["hh"]),
+    node("Add", ["hh", "half"], ["u"]),
+    node("Pow", ["u", "e"], ["p"]),
+    node("Pow", ["u", "h"], ["q"]),
+    node("Add", ["p", "q"], ["g"]),
+  ], {
+    initializers: [{ name: "half", dims: [], data: [0.5] }, floatInput("e", [4], 20, 0.5, 2.5)],
+  });
+  await assertGradientsMatch(graph, 5);
+  await assertSecondOrderOf(graph, "w1", 5);
+  await assertSecondOrderOf(graph, "e", 5);
+});

@@ -1,3 +1,4 @@
+import { assertGradientsMatch, assertSecondOrderOf, sandwich } from "../_gradients.ts";
 import { assertAgrees, attr, floatInput, int64, node } from "../_tiny_graph.ts";
 
 const BOOL = 9;
@@ -84,4 +85,14 @@ Deno.test("LOGICAL_OPS And, Or, Xor, Not and Where match onnxruntime", async (t)
       outputs: ["y"],
     });
   });
+});
+
+Deno.test("LOGICAL_OPS Where is twice differentiable (tfjs's own gradient applies LogicalNot), matching central differences", async () => {
+  const graph = sandwich([
+    node("Greater", ["h", "z"], ["c"]),
+    node("Mul", ["h", "h"], ["hh"]),
+    node("Where", ["c", "hh", "h"], ["g"]),
+  ], { initializers: [{ name: "z", dims: [], data: [0] }], kinks: [0] });
+  await assertGradientsMatch(graph, 5);
+  await assertSecondOrderOf(graph, "w1", 5);
 });
