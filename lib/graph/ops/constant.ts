@@ -50,6 +50,7 @@ function constantOfShape(
 export const CONSTANT_OPS: readonly OpEntry[] = [
   {
     opType: "Constant",
+    limits: "the value, value_float(s) and value_int(s) forms",
     check(node, ctx) {
       const names = node.attributes.names();
       if (!names.some((n) => CONSTANT_FORMS.includes(n))) {

@@ -82,7 +82,7 @@ function conv1d(
 export const CONV_OPS: readonly OpEntry[] = [
   {
     opType: "Conv",
-    limits: "1-D (input [N, C, L])",
+    limits: "1-D only (input [N, C, L])",
     check(node, ctx, constant) {
       const kernel = node.attributes.numbers("kernel_shape") ?? constant(1)?.dims.slice(2);
       if (kernel !== undefined && kernel.length !== 1) {

@@ -226,7 +226,7 @@ function equationOf(node: PlannedNode, ctx: TranslateContext): Equation {
 export const EINSUM_OPS: readonly OpEntry[] = [
   {
     opType: "Einsum",
-    limits: "no repeated index within an operand (diagonals, traces)",
+    limits: "no index repeated within an operand (no diagonals or traces)",
     check(node, ctx) {
       equationOf(node, ctx);
     },

@@ -96,7 +96,7 @@ export const IDENTITY_OPS: readonly OpEntry[] = [
   },
   {
     opType: "Dropout",
-    limits: "inference mode",
+    limits: "inference mode only",
     check: checkDropout,
     translate: dropout,
     host: (n, i, c) => dropout(n, i, c) as HostValue[],

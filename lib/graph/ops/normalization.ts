@@ -33,7 +33,7 @@ export const NORMALIZATION_OPS: readonly OpEntry[] = [
   },
   {
     opType: "BatchNormalization",
-    limits: "inference mode",
+    limits: "inference mode only",
     check(node, ctx) {
       const advice = "export the model in inference mode (model.eval())";
       if (node.attributes.number("training_mode", 0) !== 0) {
