@@ -34,8 +34,7 @@ import { loadSurrogateWithInputs } from "../lib/surrogate/surrogate.ts";
 import { noteBatch } from "../lib/cli/_notes.ts";
 import { initTf } from "../lib/tf/backend.ts";
 import { formatColumns } from "../lib/cli/_table.ts";
-import { writeFileAtomic } from "../lib/io/atomic.ts";
-import { renderVerifyIndex } from "../lib/report/index_page.ts";
+import { writeVerifyIndex } from "../lib/report/index_page.ts";
 import { checkStatus } from "../lib/report/status.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -246,19 +245,16 @@ async function main(args: string[]): Promise<number> {
       `(${r.seconds.toFixed(1)} s; files in ${relative(Deno.cwd(), join(options.out, r.name))})\n`,
     );
   }
-  const index = join(options.out, "index.html");
-  await writeFileAtomic(
-    index,
-    renderVerifyIndex(
-      reports.map((r) => ({
-        name: r.name,
-        href: `${encodeURIComponent(r.name)}/report.html`,
-        check: r.check,
-        status: checkStatus(r.check, r.parity ? { parity: r.parity } : {}),
-        ...(r.parity ? { parity: r.parity } : {}),
-      })),
-      { subtitle: `${reports.length} model(s) on tfjs ${backend}` },
-    ),
+  const index = await writeVerifyIndex(
+    options.out,
+    reports.map((r) => ({
+      name: r.name,
+      href: `${encodeURIComponent(r.name)}/report.html`,
+      check: r.check,
+      status: checkStatus(r.check, r.parity ? { parity: r.parity } : {}),
+      ...(r.parity ? { parity: r.parity } : {}),
+    })),
+    { subtitle: `${reports.length} model(s) on tfjs ${backend}` },
   );
   console.log(
     "Summary (errors as fractions of range: forward per output, Jacobians per entry or row):",

@@ -78,12 +78,12 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
 
   // Heatmaps, one per comparison.
   const heatmaps: string[] = [
-    heatmap("model vs reference", r.comparisons.fit, CHECK_TOLERANCES.fit),
+    comparisonHeatmap("model vs reference", r.comparisons.fit, CHECK_TOLERANCES.fit),
   ];
   if (options.userJacobian) {
-    heatmaps.push(heatmap("your Jacobian vs the model's", options.userJacobian));
+    heatmaps.push(comparisonHeatmap("your Jacobian vs the model's", options.userJacobian));
   }
-  heatmaps.push(heatmap("autodiff vs finite differences", r.comparisons.differentiation));
+  heatmaps.push(comparisonHeatmap("autodiff vs finite differences", r.comparisons.differentiation));
   sections.push(
     section(
       "heatmaps",
@@ -259,13 +259,22 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
   });
 }
 
-function section(id: string, heading: string, html: string): string {
+/** A `<section>` with an `id` and a heading that labels it. */
+export function section(id: string, heading: string, html: string): string {
   return `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${
     escapeHtml(heading)
   }</h2>${html}</section>`;
 }
 
-function heatmap(title: string, cmp: JacobianComparison, threshold?: number): string {
+/**
+ * A heatmap figure of a comparison's row-normalized errors with its caption
+ * (worst row), "fail" marked above `threshold` when given.
+ */
+export function comparisonHeatmap(
+  title: string,
+  cmp: JacobianComparison,
+  threshold?: number,
+): string {
   const fig = heatmapFigure({
     title,
     outputs: cmp.outputs,
@@ -288,7 +297,12 @@ function heatmap(title: string, cmp: JacobianComparison, threshold?: number): st
 }
 
 /** Entry `e` (of `width` per point) over the points. */
-function column(values: ArrayLike<number>, e: number, width: number, points: number): Float64Array {
+export function column(
+  values: ArrayLike<number>,
+  e: number,
+  width: number,
+  points: number,
+): Float64Array {
   const out = new Float64Array(points);
   for (let k = 0; k < points; k++) out[k] = values[k * width + e]!;
   return out;
@@ -482,7 +496,12 @@ function pct(v: number): string {
   return `${(100 * v).toFixed(1)} %`;
 }
 
-function comparisonTable(caption: string, cmp: JacobianComparison, rowThreshold?: number): string {
+/** A comparison as a table, one row per entry, with its summary line. */
+export function comparisonTable(
+  caption: string,
+  cmp: JacobianComparison,
+  rowThreshold?: number,
+): string {
   return renderTable({
     caption,
     head: ["entry", "max abs", "range-norm", "row-norm", "rel", "R²", "within rtol/atol"],

@@ -18,13 +18,13 @@ export interface Figure {
 /** Series colours (Tableau 10), then the symbol drawn for the same series. */
 export const SERIES_COLORS = [
   "#4e79a7",
-  "#e15759",
-  "#59a14f",
   "#f28e2c",
+  "#59a14f",
   "#af7aa1",
   "#76b7b2",
   "#9c755f",
   "#ff9da7",
+  "#edc949",
 ] as const;
 /** Plot symbol of each series, in {@linkcode SERIES_COLORS} order. */
 export const SERIES_SYMBOLS = [
@@ -560,7 +560,7 @@ export interface LinesInput {
   readonly ruleX?: { readonly x: number; readonly label: string };
   /** Words appended to the text alternative (e.g. the minimum and where). */
   readonly summary?: string;
-  /** @default {480} */
+  /** @default {440} */
   readonly width?: number;
 }
 
@@ -616,7 +616,7 @@ export function linesFigure(input: LinesInput): Figure {
     (input.ruleX ? `; the dotted line marks ${input.ruleX.label}` : "") +
     (input.summary ? `. ${input.summary}` : ".");
   const svg = renderPlot({
-    width: input.width ?? 480,
+    width: input.width ?? 440,
     height: 300,
     marginLeft: 62,
     marginBottom: 40,

@@ -22,7 +22,8 @@ main{max-width:1440px;margin:0 auto;padding:12px clamp(10px,3vw,32px) 40px}
 h1{font-size:clamp(1.25rem,4.5vw,1.9rem);line-height:1.2;margin:.4em 0 .2em}
 h2{font-size:1.3rem;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 h3{font-size:1.05rem;margin:1.2em 0 .3em}
-h1,h2,h3,p,li,td,th,figcaption,code{overflow-wrap:anywhere}
+h1,h2,h3,p,li,figcaption,code{overflow-wrap:anywhere}
+td,th{overflow-wrap:break-word}
 p{max-width:75ch}
 code{font-size:.92em;background:#f3f3f3;padding:0 .2em;border-radius:3px}
 .sub{color:#555;margin:0 0 1em}
@@ -53,7 +54,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 @media (max-width:700px){
   .grid{grid-template-columns:minmax(0,1fr)}
   table.stack{width:100%}
-  table.stack thead{position:absolute;left:-9999px}
+  table.stack thead{display:none}
   table.stack tr{display:block;border-bottom:2px solid #bbb;padding:.3em 0}
   table.stack td,table.stack th[scope=row]{display:grid;grid-template-columns:minmax(6.5em,42%) minmax(0,1fr);gap:.6em;border:0;padding:2px 4px;text-align:left;white-space:normal}
   table.stack td::before,table.stack th[scope=row]::before{content:attr(data-label);font-weight:600;color:#444}

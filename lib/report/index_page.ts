@@ -4,9 +4,11 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { CheckResult } from "../check/check.ts";
 import type { OracleParity } from "../check/oracle.ts";
 import { formatNumber, formatR2 } from "./figures.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { type Cell, escapeHtml, renderPage, renderTable } from "./html.ts";
 import type { Status } from "./status.ts";
 
@@ -90,4 +92,19 @@ export function renderVerifyIndex(
     ...(options.subtitle !== undefined ? { subtitle: options.subtitle } : {}),
     body,
   });
+}
+
+/**
+ * Writes `index.html` into `dir` atomically.
+ *
+ * @returns The path written.
+ */
+export async function writeVerifyIndex(
+  dir: string,
+  entries: readonly IndexEntry[],
+  options: { title?: string; subtitle?: string } = {},
+): Promise<string> {
+  const path = join(dir, "index.html");
+  await writeFileAtomic(path, renderVerifyIndex(entries, options));
+  return path;
 }

@@ -7,7 +7,7 @@
  */
 export { inputRows, renderCheckReport, sweepFigure } from "./check_report.ts";
 export type { CheckReportOptions } from "./check_report.ts";
-export { renderVerifyIndex } from "./index_page.ts";
+export { renderVerifyIndex, writeVerifyIndex } from "./index_page.ts";
 export type { IndexEntry } from "./index_page.ts";
 export { CAUSE_HEADLINES, checkStatus, statusToJson } from "./status.ts";
 export type {
@@ -21,3 +21,5 @@ export type {
   UserJacobianHypothesis,
   VerdictCauses,
 } from "./status.ts";
+export { evaluateOnPoints, renderRefitReport, writeRefitReport } from "./refit_report.ts";
+export type { ModelOnPoints, RefitHistoryPoint, RefitReportInput } from "./refit_report.ts";

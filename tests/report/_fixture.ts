@@ -1,6 +1,7 @@
 /**
  * Check results of the bundled models on the seed case, with PyTorch parity and
- * the step sweep, computed once per test process for the report tests.
+ * the step sweep, computed once per test process, and a refit report's input,
+ * for the report tests.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import {
 import { readNumericCsv } from "../../lib/io/table.ts";
 import type { StepSweepRow } from "../../lib/jacobian/finite_differences.ts";
 import { loadReference } from "../../lib/reference/load.ts";
+import { evaluateOnPoints, type RefitReportInput } from "../../lib/report/refit_report.ts";
 import { loadSurrogate } from "../../lib/surrogate/surrogate.ts";
 import { bundledPaths, SEED } from "../_bundled.ts";
 
@@ -50,4 +52,45 @@ export function verifiedModel(name: string): Promise<VerifiedModel> {
     cache.set(name, p);
   }
   return p;
+}
+
+let refitInput: Promise<RefitReportInput> | undefined;
+
+/**
+ * A refit report's input (cached): the bundled FastKAN before and the
+ * committed 3-epoch refit after, at the 200 points of the seed inputs.
+ */
+export function refitReportInput(): Promise<RefitReportInput> {
+  refitInput ??= makeRefitReportInput();
+  return refitInput;
+}
+
+async function makeRefitReportInput(): Promise<RefitReportInput> {
+  const summary = JSON.parse(
+    await Deno.readTextFile(new URL("../testdata/refit/fastkan/summary.json", import.meta.url)),
+  );
+  const x = (await readNumericCsv(SEED.inputs)).data;
+  const reference = await loadReference(SEED.equations);
+  const targets = reference.evaluate(x, x.length / 4);
+  const before = await loadSurrogate(bundledPaths("fastkan").onnx, { scaling: SEED.scaling });
+  const after = await loadSurrogate(
+    new URL("../testdata/refit/fastkan/model.onnx", import.meta.url).pathname,
+    { scaling: SEED.scaling },
+  );
+  try {
+    return {
+      model: "data/models/fastkan/model.onnx",
+      inputs: before.inputs,
+      outputs: before.outputs,
+      lambda: summary.lambda,
+      history: summary.history,
+      bestEpoch: summary.bestEpoch,
+      holdout: { x, values: targets.values, jacobian: targets.jacobian },
+      before: await evaluateOnPoints(before, x),
+      after: await evaluateOnPoints(after, x),
+    };
+  } finally {
+    await before.dispose();
+    await after.dispose();
+  }
 }
