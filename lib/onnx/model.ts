@@ -79,14 +79,16 @@ export interface OnnxModel {
  * ```
  */
 export function decodeOnnxModel(bytes: Uint8Array, source: string): OnnxModel {
-  let proto: onnxProto.onnx.ModelProto;
+  return fromProto(decodeProto(bytes, source), source);
+}
+
+function decodeProto(bytes: Uint8Array, source: string): onnxProto.onnx.ModelProto {
   try {
-    proto = onnxProto.onnx.ModelProto.decode(bytes);
+    return onnxProto.onnx.ModelProto.decode(bytes);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new SyntaxError(`Cannot read ${source}: not a valid ONNX model (${why})`);
   }
-  return fromProto(proto, source);
 }
 
 /**
@@ -110,13 +112,7 @@ export async function loadOnnxModel(path: string): Promise<OnnxModel> {
  *   output width fails (naming the file and onnxruntime's reason).
  */
 export async function resolveOnnxModel(bytes: Uint8Array, source: string): Promise<OnnxModel> {
-  let proto: onnxProto.onnx.ModelProto;
-  try {
-    proto = onnxProto.onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new SyntaxError(`Cannot read ${source}: not a valid ONNX model (${why})`);
-  }
+  const proto = decodeProto(bytes, source);
   const output = proto.graph?.output?.length === 1 ? proto.graph.output[0] : undefined;
   const dims = output?.type?.tensorType?.shape?.dim;
   const widthDim = dims?.length === 2 ? dims[1] : undefined;

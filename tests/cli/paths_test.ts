@@ -44,31 +44,13 @@ async function userFolder(): Promise<string> {
 Deno.test("deno task partials resolves relative paths against the user's folder", async () => {
   const dir = await userFolder();
   try {
-    const r = await task(
-      dir,
-      "partials",
-      "forward",
-      "--model",
-      "a/model.onnx",
-      "--inputs",
-      "in.csv",
-      "--out",
-      "y.csv",
-    );
+    const forward = (inputs: string, out: string) =>
+      task(dir, "partials", "forward", "--model", "a/model.onnx", "--inputs", inputs, "--out", out);
+    const r = await forward("in.csv", "y.csv");
     assertEquals(r.code, 0, r.stderr);
     const y = await readNumericCsv(`${dir}/y.csv`);
     assertEquals(y.rows, 3);
-    const missing = await task(
-      dir,
-      "partials",
-      "forward",
-      "--model",
-      "a/model.onnx",
-      "--inputs",
-      "nope.csv",
-      "--out",
-      "y2.csv",
-    );
+    const missing = await forward("nope.csv", "y2.csv");
     assertEquals(missing.code, 1);
     assertStringIncludes(
       missing.stderr,
