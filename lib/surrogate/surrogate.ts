@@ -12,12 +12,24 @@ import { loadOnnxModel, type OnnxModel, replaceInitializers } from "../onnx/mode
 import { createOrtRunner, type OrtDtype, type OrtRunner } from "../onnx/ort_runner.ts";
 import { type BatchRewrite, makeBatchDynamic } from "../onnx/dynamic_batch.ts";
 import { buildTfModel, type TfModel } from "../graph/tf_model.ts";
-import { denormalize, identityScaling, normalize, type Scaling } from "../scaling/scaler.ts";
+import {
+  canonicalForm,
+  denormalize,
+  identityScaling,
+  normalize,
+  type Scaling,
+} from "../scaling/scaler.ts";
 import { readScaling } from "../scaling/read_scaling.ts";
 import type { WeightMap } from "../weights/map.ts";
 import { loadWeightsFor } from "../weights/map_weights.ts";
 import type { StateDict } from "../weights/state_dict.ts";
 import { computePhysicalJacobian } from "../jacobian/autodiff.ts";
+import {
+  buildDerivativeModel,
+  createDerivativeRunner,
+  type DerivativeRunner,
+  type DerivativeValues,
+} from "../onnx/derivative/mod.ts";
 import { finiteDifferenceJacobian } from "../jacobian/finite_differences.ts";
 import type { Jacobians } from "../jacobian/types.ts";
 import { initTf, tf } from "../tf/backend.ts";
@@ -61,16 +73,22 @@ export interface LoadSurrogateOptions {
 export type ForwardEngine = "ort" | "tf";
 
 /** How to differentiate the model. */
-export type JacobianMethod = "autodiff" | "fd";
+export type JacobianMethod = "graph" | "autodiff" | "fd";
+
+/** Precision of the derivative graph. */
+export type GraphDtype = "float32" | "float64";
 
 /** Options of {@linkcode Surrogate.jacobian}. */
 export interface SurrogateJacobianOptions {
   /**
+   * `"graph"`: the derivative graph (forward mode compiled into ONNX) in onnxruntime.
    * `"autodiff"`: reverse mode through the tfjs rebuild of the composition, float32.
    * `"fd"`: central differences of the float64 onnxruntime copy of the composition.
    * @default {"autodiff"}
    */
   method?: JacobianMethod;
+  /** With `"graph"`: its precision. @default {"float32"} */
+  dtype?: GraphDtype;
   /** With `"fd"`: Richardson extrapolation. @default {false} */
   richardson?: boolean;
   /** With `"fd"`: step per input in physical units. @default {ε^(1/3)·range of each input} */
@@ -124,6 +142,18 @@ export interface Surrogate {
    * @returns Jacobians `[N, m, n]`, `∂y_i/∂x_j` in physical units.
    */
   jacobian(x: Float64Array, options?: SurrogateJacobianOptions): Promise<Jacobians>;
+  /**
+   * Outputs, Jacobians and (order 2) Hessians from the derivative graph in one
+   * onnxruntime pass, physical units.
+   *
+   * @param x Points `[N, n]`, physical units, row-major.
+   * @returns `y` `[N, m]`, `jacobian` `[N, m, n]`, `hessian` `[N, m, n, n]` when `order` is 2.
+   * @throws {UnsupportedDerivativeError} If the graph has an op without a tangent rule.
+   */
+  derivatives(
+    x: Float64Array,
+    options?: { order?: 1 | 2; dtype?: GraphDtype },
+  ): Promise<DerivativeValues>;
   /** The float64 onnxruntime copy of the composition, `[N, n] → [N, m]`, physical units. */
   predictFloat64(x: Float64Array): Promise<Float64Array>;
   /** The tfjs rebuild (created on first use). */
@@ -238,6 +268,7 @@ export function makeSurrogate(
   const outputs = scaling.outputs.map((s) => s.name);
   const runners = new Map<OrtDtype, Promise<OrtRunner>>();
   let tfModel: Promise<TfModel> | undefined;
+  const graphRunners = new Map<string, Promise<DerivativeRunner>>();
 
   const ortRunner = (dtype: OrtDtype) => {
     let r = runners.get(dtype);
@@ -246,6 +277,30 @@ export function makeSurrogate(
       runners.set(dtype, r);
     }
     return r;
+  };
+  const graphRunner = (order: 1 | 2, dtype: GraphDtype) => {
+    const key = `${order}:${dtype}`;
+    let r = graphRunners.get(key);
+    if (r === undefined) {
+      r = buildDerivativeModel(onnx, {
+        order,
+        dtype,
+        scaling: {
+          inputs: scaling.inputs.map(canonicalForm),
+          outputs: scaling.outputs.map(canonicalForm),
+        },
+      }).then((model) => createDerivativeRunner(model));
+      graphRunners.set(key, r);
+      // A model the graph cannot differentiate is refused again on the next call.
+      r.catch(() => graphRunners.delete(key));
+    }
+    return r;
+  };
+  const viaGraph = async (x: Float64Array, order: 1 | 2, dtype: GraphDtype) => {
+    const points = pointsOf(x);
+    const runner = await graphRunner(order, dtype);
+    const values = await runner.run(normalize(scaling.inputs, x), points);
+    return { ...values, y: denormalize(scaling.outputs, values.y) };
   };
   const getTfModel = () => {
     tfModel ??= initTf().then(() => buildTfModel(onnx));
@@ -290,7 +345,12 @@ export function makeSurrogate(
     },
     async jacobian(x, options = {}) {
       const points = pointsOf(x);
-      if ((options.method ?? "autodiff") === "autodiff") {
+      const method = options.method ?? "autodiff";
+      if (method === "graph") {
+        const { jacobian } = await viaGraph(x, 1, options.dtype ?? "float32");
+        return { points, outputs: [...outputs], inputs: [...inputs], values: jacobian };
+      }
+      if (method === "autodiff") {
         const model = await getTfModel();
         return computePhysicalJacobian((xn) => model.apply(xn), x, scaling, {
           normalized: normalize(scaling.inputs, x),
@@ -311,12 +371,15 @@ export function makeSurrogate(
         ...(options.step !== undefined ? { step: options.step } : {}),
       });
     },
+    derivatives: (x, options = {}) => viaGraph(x, options.order ?? 1, options.dtype ?? "float32"),
     predictFloat64: (x) => viaOrt(x, "float64"),
     tfModel: getTfModel,
     ortRunner,
     async dispose() {
       for (const r of runners.values()) await (await r).release();
       runners.clear();
+      for (const r of graphRunners.values()) await (await r.catch(() => undefined))?.release();
+      graphRunners.clear();
       if (tfModel) (await tfModel).dispose();
       tfModel = undefined;
     },
