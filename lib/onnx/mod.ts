@@ -15,3 +15,4 @@ export type { HostTensor, OnnxDataArray, OnnxModel, OnnxPort } from "./model.ts"
 export { createOrtRunner } from "./ort_runner.ts";
 export type { OrtDtype, OrtRunner, OrtRunnerOptions } from "./ort_runner.ts";
 export { DataType, dataTypeName, decodeTensorProto, encodeTensorProto } from "./tensor.ts";
+export * from "./derivative/mod.ts";

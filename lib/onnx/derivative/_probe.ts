@@ -67,7 +67,7 @@ export async function probeGraph(
   try {
     session = await ort.InferenceSession.create(
       onnxProto.onnx.ModelProto.encode(copy).finish(),
-      { graphOptimizationLevel: "disabled" },
+      { graphOptimizationLevel: "disabled", logSeverityLevel: 3 },
     );
   } catch (error) {
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);

@@ -63,7 +63,7 @@ export async function createDerivativeRunner(
   }
   const session = await ort.InferenceSession.create(
     onnxProto.onnx.ModelProto.encode(model.proto).finish(),
-    { graphOptimizationLevel: model.dtype === "float64" ? "basic" : "all" },
+    { graphOptimizationLevel: model.dtype === "float64" ? "basic" : "all", logSeverityLevel: 3 },
   );
   const n = model.inputWidth;
   const m = model.outputWidth;

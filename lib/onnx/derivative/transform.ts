@@ -129,7 +129,7 @@ export async function differentiateModel(
   for (let j = 0; j < n; j++) seed[j * n + j] = seedScale[j]!;
   tangents.set(options.input, d.fromTensor(b.constant(seed, [n, 1, n]), 2));
 
-  (graph.node ?? []).forEach((proto, index) => {
+  topologicalOrder(graph.node ?? [], source).forEach((proto, index) => {
     const node = onnxProto.onnx.NodeProto.create(proto);
     b.nodes.push(node);
     const inputTangents = (node.input ?? []).map((s) => (s === "" ? undefined : tangents.get(s)));
@@ -202,6 +202,54 @@ export async function differentiateModel(
     },
   });
   return onnxProto.onnx.ModelProto.decode(onnxProto.onnx.ModelProto.encode(result).finish());
+}
+
+/**
+ * The nodes in an order where every value is computed before it is used (the
+ * file's order when it already is one, as ONNX requires; onnxruntime accepts
+ * others).
+ *
+ * @throws {TypeError} If the graph has a cycle.
+ */
+function topologicalOrder(
+  nodes: readonly onnxProto.onnx.INodeProto[],
+  source: string,
+): onnxProto.onnx.INodeProto[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    for (const o of node.output ?? []) if (o !== "") producer.set(o, i);
+  });
+  const order: onnxProto.onnx.INodeProto[] = [];
+  const state = new Uint8Array(nodes.length); // 0 new, 1 on the stack, 2 placed
+  const visit = (root: number) => {
+    const stack: [number, number][] = [[root, 0]];
+    state[root] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [i, k] = top;
+      const inputs = nodes[i]!.input ?? [];
+      if (k < inputs.length) {
+        top[1]++;
+        const j = producer.get(inputs[k]!);
+        if (j === undefined || state[j] === 2) continue;
+        if (state[j] === 1) {
+          throw new TypeError(
+            `Cannot differentiate ${source}: the graph has a cycle through "${inputs[k]}"`,
+          );
+        }
+        state[j] = 1;
+        stack.push([j, 0]);
+      } else {
+        stack.pop();
+        state[i] = 2;
+        order.push(nodes[i]!);
+      }
+    }
+  };
+  nodes.forEach((_, i) => {
+    if (state[i] === 0) visit(i);
+  });
+  return order;
 }
 
 function isFloat(elemType: number): boolean {

@@ -50,22 +50,20 @@ function sumOrMean(opType: "ReduceSum" | "ReduceMean"): TangentRule {
 }
 
 /** ReduceMax/ReduceMin: the mean of the tangents at the extreme entries (PyTorch's amax rule). */
-function extreme(opType: "ReduceMax" | "ReduceMin"): TangentRule {
-  return (node, [t], d) => {
-    const x = node.inputs[0]!;
-    const y = node.outputs[0]!;
-    const r = d.b.rank(x);
-    const axes = reducedAxes(node, d, r);
-    if (axes === null) return [t];
-    const keep = node.attrs.int("keepdims", 1) !== 0;
-    const yKeep = keep ? y : d.b.unsqueeze(y, axes);
-    const hit = d.b.cast(d.b.op("Equal", [x, yKeep]), d.b.floatType);
-    const weight = d.b.op("Div", [hit, d.b.reduce("ReduceSum", hit, axes, true)]);
-    const weighted = d.dense(d.scale(t!, weight, r), x);
-    const out = d.b.reduce("ReduceSum", weighted, plusOne(axes), keep);
-    return [d.fromTensor(out, d.b.rank(y))];
-  };
-}
+const extreme: TangentRule = (node, [t], d) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const r = d.b.rank(x);
+  const axes = reducedAxes(node, d, r);
+  if (axes === null) return [t];
+  const keep = node.attrs.int("keepdims", 1) !== 0;
+  const yKeep = keep ? y : d.b.unsqueeze(y, axes);
+  const hit = d.b.cast(d.b.op("Equal", [x, yKeep]), d.b.floatType);
+  const weight = d.b.op("Div", [hit, d.b.reduce("ReduceSum", hit, axes, true)]);
+  const weighted = d.dense(d.scale(t!, weight, r), x);
+  const out = d.b.reduce("ReduceSum", weighted, plusOne(axes), keep);
+  return [d.fromTensor(out, d.b.rank(y))];
+};
 
 /** The softmax axes: one axis from opset 13, the trailing axes from `axis` before. */
 function softmaxAxes(node: RuleNode, d: Differentiator, rank: number): number[] {
@@ -170,8 +168,8 @@ const cumSum: TangentRule = (node, [t], d) => {
 export const REDUCE_RULES: ReadonlyArray<[string, TangentRule]> = [
   ["ReduceSum", sumOrMean("ReduceSum")],
   ["ReduceMean", sumOrMean("ReduceMean")],
-  ["ReduceMax", extreme("ReduceMax")],
-  ["ReduceMin", extreme("ReduceMin")],
+  ["ReduceMax", extreme],
+  ["ReduceMin", extreme],
   ["CumSum", cumSum],
   ["Softmax", softmax(false)],
   ["LogSoftmax", softmax(true)],

@@ -168,6 +168,42 @@ const tile: TangentRule = (node, [t], d) => {
   return [d.fromTensor(out, r)];
 };
 
+/** Pad: the tangent padded the same way (with zeros for the constant mode), never along the directions. */
+const pad: TangentRule = (node, [t], d) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const r = d.b.rank(x);
+  const dense = d.dense(t!, x);
+  const dims = d.tangentDims(d.b.dims(y));
+  const mode = node.attrs.all().filter((a) => a.name === "mode");
+  if (node.opset < 11) {
+    const pads = node.attrs.ints("pads") ?? [];
+    const attrs = [...mode, attribute.ints("pads", [0, ...pads.slice(0, r), 0, ...pads.slice(r)])];
+    return [d.fromTensor(d.b.op("Pad", [dense], { attributes: attrs, dims }), r)];
+  }
+  const pads = node.inputs[1]!;
+  const axes = node.inputs[3] || undefined;
+  let inputs: string[];
+  if (axes !== undefined) {
+    inputs = [dense, pads, "", shiftedAxes(d, axes)];
+  } else {
+    const b = d.b;
+    const zero = b.int64s([0]);
+    const half = (from: number) =>
+      b.op("Slice", [pads, b.int64s([from]), b.int64s([from + r])], {
+        dims: [fixed(r)],
+        elemType: DataType.INT64,
+      });
+    const widened = b.op("Concat", [zero, half(0), zero, half(r)], {
+      attributes: [attribute.int("axis", 0)],
+      dims: [fixed(2 * r + 2)],
+      elemType: DataType.INT64,
+    });
+    inputs = [dense, widened];
+  }
+  return [d.fromTensor(d.b.op("Pad", inputs, { attributes: mode, dims }), r)];
+};
+
 /** Ops whose outputs have no derivative: shapes, comparisons, logic, index computations. */
 const noDerivative: TangentRule = (node) => node.outputs.map(() => undefined);
 
@@ -208,5 +244,6 @@ export const SHAPE_RULES: ReadonlyArray<[string, TangentRule]> = [
   ["Transpose", transpose],
   ["Split", split],
   ["Tile", tile],
+  ["Pad", pad],
   ...NO_DERIVATIVE.map((opType): [string, TangentRule] => [opType, noDerivative]),
 ];
