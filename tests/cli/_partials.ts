@@ -8,8 +8,10 @@ import { assertEquals, assertFalse, assertStringIncludes } from "../_assert.ts";
 /** The CLI entry point. */
 export const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
 
-/** Where and with what environment {@linkcode partialsIn} runs the CLI. */
+/** Where and with what environment {@linkcode partialsIn} runs the CLI (or another script). */
 export interface RunOptions {
+  /** The Deno script to run. @default {MAIN} */
+  script?: string;
   /** Working directory of the process. @default {the current one} */
   cwd?: string;
   /** Extra environment variables. @default {{}} */
@@ -36,7 +38,7 @@ export async function partialsIn(
       "--allow-env",
       "--allow-ffi",
       "--allow-sys",
-      MAIN,
+      options.script ?? MAIN,
       ...args,
     ],
     stdout: "piped",

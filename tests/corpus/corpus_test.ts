@@ -25,10 +25,14 @@ import { loadStateDict } from "../../lib/weights/load.ts";
 import { mapStateDict } from "../../lib/weights/map.ts";
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "../_assert.ts";
 import { SEED } from "../_bundled.ts";
+import { partialsIn } from "../cli/_partials.ts";
 
 const CORPUS = new URL("../testdata/corpus/", import.meta.url).pathname;
 const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
 const VERIFY = new URL("../../scripts/verify.ts", import.meta.url).pathname;
+
+/** Runs a deno script in a subprocess, as a user would. */
+const run = (script: string, ...args: string[]) => partialsIn({ script }, ...args);
 
 /** The model × export pairs checked (the corpus README lists every graph). */
 const CASES: readonly (readonly [model: string, exported: "default.onnx" | "dynamic.onnx"])[] = [
@@ -165,27 +169,6 @@ for (const [model, exported] of CASES) {
       },
     );
   });
-}
-
-/** Runs a deno script in a subprocess, as a user would. */
-async function run(script: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      script,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
 Deno.test(`corpus ${CLI_CASE.join("/")}: every CLI command succeeds on the static-batch export`, async (t) => {
