@@ -28,7 +28,7 @@
  * @module
  */
 import type onnxProto from "onnx-proto";
-import { DataType, encodeTensorProto } from "./tensor.ts";
+import { DataType, encodeTensorProto, type HostTensor } from "./tensor.ts";
 
 type Node = onnxProto.onnx.INodeProto;
 
@@ -77,14 +77,7 @@ class Emitter {
     attribute: onnxProto.onnx.IAttributeProto[] = [],
   ): string {
     const out = output ?? this.fresh();
-    this.nodes.push({
-      opType,
-      input: inputs,
-      output: [out],
-      name: `${out}_node`,
-      domain: "",
-      ...(attribute.length > 0 ? { attribute } : {}),
-    });
+    this.#push(opType, inputs, [out], attribute);
     return out;
   }
 
@@ -96,58 +89,41 @@ class Emitter {
     attribute: onnxProto.onnx.IAttributeProto[] = [],
   ): string[] {
     const outs = Array.from({ length: outputs }, () => this.fresh());
-    this.nodes.push({
-      opType,
-      input: inputs,
-      output: outs,
-      name: `${outs[0]}_node`,
-      domain: "",
-      ...(attribute.length > 0 ? { attribute } : {}),
-    });
+    this.#push(opType, inputs, outs, attribute);
     return outs;
   }
 
   /** An int64 constant (a scalar when `dims` is `[]`). */
   ints(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    return this.#tensor({ dims, dataType: DataType.INT64, data });
+  }
+
+  /** A double scalar constant. */
+  constant(value: number): string {
+    return this.#tensor({ dims: [], dataType: DataType.DOUBLE, data: Float64Array.of(value) });
+  }
+
+  #tensor(t: HostTensor): string {
     const out = this.fresh();
-    this.nodes.push({
-      opType: "Constant",
-      input: [],
-      output: [out],
-      name: `${out}_node`,
-      domain: "",
-      attribute: [{
-        name: "value",
-        type: 4,
-        t: encodeTensorProto("", {
-          dims,
-          dataType: DataType.INT64,
-          data: BigInt64Array.from(values.map((v) => BigInt(v))),
-        }),
-      }],
-    });
+    this.#push("Constant", [], [out], [{ name: "value", type: 4, t: encodeTensorProto("", t) }]);
     return out;
   }
 
-  constant(value: number): string {
-    const out = this.fresh();
+  #push(
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    attribute: onnxProto.onnx.IAttributeProto[],
+  ): void {
     this.nodes.push({
-      opType: "Constant",
-      input: [],
-      output: [out],
-      name: `${out}_node`,
+      opType,
+      input: inputs,
+      output: outputs,
+      name: `${outputs[0]}_node`,
       domain: "",
-      attribute: [{
-        name: "value",
-        type: 4,
-        t: encodeTensorProto("", {
-          dims: [],
-          dataType: DataType.DOUBLE,
-          data: Float64Array.of(value),
-        }),
-      }],
+      ...(attribute.length > 0 ? { attribute } : {}),
     });
-    return out;
   }
 }
 

@@ -204,3 +204,28 @@ export function sandwich(nodes: TinyGraph["nodes"], options: SandwichOptions = {
     outputs: [{ name: "y", dims: [points, 2] }],
   };
 }
+
+/** Labelled graphs with one `[N, n]` input and one `[N, m]` output. */
+export type GraphCases = readonly (readonly [string, TinyGraph])[];
+
+/** One test step per case: {@linkcode assertGradientsMatch} at 5 points. */
+export async function stepGradients(t: Deno.TestContext, cases: GraphCases): Promise<void> {
+  for (const [label, graph] of cases) {
+    await t.step(label, async () => {
+      await assertGradientsMatch(graph, 5);
+    });
+  }
+}
+
+/** One test step per case: {@linkcode assertSecondOrderOf} at 5 points, to each parameter. */
+export async function stepSecondOrder(
+  t: Deno.TestContext,
+  cases: GraphCases,
+  parameters: readonly string[] = ["w1"],
+): Promise<void> {
+  for (const [label, graph] of cases) {
+    await t.step(label, async () => {
+      for (const p of parameters) await assertSecondOrderOf(graph, p, 5);
+    });
+  }
+}

@@ -1,10 +1,11 @@
 import { buildTfModel } from "../../../lib/graph/tf_model.ts";
 import { assertAlmostEquals } from "../../_assert.ts";
 import {
-  assertGradientsMatch,
   assertSecondOrderOf,
   GRADIENT_TOL,
   sandwich,
+  stepGradients,
+  stepSecondOrder,
 } from "../_gradients.ts";
 import {
   assertAgrees,
@@ -142,19 +143,11 @@ const GRADIENT_CASES: [string, TinyGraph][] = [
 ];
 
 Deno.test("ACTIVATION_OPS gradients of Celu, HardSwish, Mish, ThresholdedRelu, PRelu, Elu, Selu match float64 central differences", async (t) => {
-  for (const [label, graph] of GRADIENT_CASES) {
-    await t.step(label, async () => {
-      await assertGradientsMatch(graph, 5);
-    });
-  }
+  await stepGradients(t, GRADIENT_CASES);
 });
 
 Deno.test("ACTIVATION_OPS Celu, HardSwish, Mish, ThresholdedRelu, PRelu are twice differentiable (PRelu also in its slope)", async (t) => {
-  for (const [label, graph] of GRADIENT_CASES) {
-    await t.step(label, async () => {
-      await assertSecondOrderOf(graph, "w1", 5);
-    });
-  }
+  await stepSecondOrder(t, GRADIENT_CASES);
   await t.step("PRelu, to the slope", async () => {
     await assertSecondOrderOf(GRADIENT_CASES[4]![1], "s", 5);
   });

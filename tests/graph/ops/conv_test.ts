@@ -2,7 +2,7 @@ import { UnsupportedNodeError } from "../../../lib/graph/errors.ts";
 import { buildTfModel } from "../../../lib/graph/tf_model.ts";
 import { initTf } from "../../../lib/tf/backend.ts";
 import { assertThrows } from "../../_assert.ts";
-import { assertGradientsMatch, assertSecondOrderOf, sandwich } from "../_gradients.ts";
+import { sandwich, stepGradients, stepSecondOrder } from "../_gradients.ts";
 import {
   assertAgrees,
   attr,
@@ -94,20 +94,11 @@ const GRADIENT_CASES: [string, TinyGraph][] = [
 ];
 
 Deno.test("CONV_OPS 1-D Conv gradients match float64 central differences (float64 copy rewritten without Conv)", async (t) => {
-  for (const [label, graph] of GRADIENT_CASES) {
-    await t.step(label, async () => {
-      await assertGradientsMatch(graph, 5);
-    });
-  }
+  await stepGradients(t, GRADIENT_CASES);
 });
 
 Deno.test("CONV_OPS 1-D Conv is twice differentiable, to the input's weight and to its own weight", async (t) => {
-  for (const [label, graph] of GRADIENT_CASES) {
-    await t.step(label, async () => {
-      await assertSecondOrderOf(graph, "w1", 5);
-      await assertSecondOrderOf(graph, "cw", 5);
-    });
-  }
+  await stepSecondOrder(t, GRADIENT_CASES, ["w1", "cw"]);
 });
 
 Deno.test("CONV_OPS refuses a 2-D Conv at build time with UnsupportedNodeError", async () => {
