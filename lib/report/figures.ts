@@ -183,20 +183,27 @@ function placeLabels(
     if (g) g.rows.push(p.row);
     else groups.push({ x: p.x, y: p.y, rows: [p.row] });
   }
-  const placed: { px: number; py: number }[] = [];
+  // Label boxes in px: right of the point, or left of it in the right part of the frame
+  // (as scatterFigure anchors them), about 7 px per character.
+  const placed: { left: number; right: number; py: number }[] = [];
   return groups.map((g) => {
     const px = u(g.x) * 226;
+    const text = `${g.rows.length === 1 ? "row" : "rows"} ${g.rows.join(", ")}`;
+    const width = 7 * text.length;
+    const [left, right] = u(g.x) > 0.62 ? [px - 8 - width, px - 8] : [px + 8, px + 8 + width];
     const base = (1 - u(g.y)) * innerHeight;
     const step = base < innerHeight / 2 ? 13 : -13;
     let dy = 0;
-    while (placed.some((q) => Math.abs(q.px - px) < 70 && Math.abs(q.py - (base + dy)) < 12)) {
-      dy += step;
-    }
-    placed.push({ px, py: base + dy });
+    while (
+      placed.some((q) =>
+        q.left < right + 4 && left < q.right + 4 && Math.abs(q.py - (base + dy)) < 12
+      )
+    ) dy += step;
+    placed.push({ left, right, py: base + dy });
     return {
       x: g.x,
       y: g.y - (dy / innerHeight) * span,
-      text: `${g.rows.length === 1 ? "row" : "rows"} ${g.rows.join(", ")}`,
+      text,
     };
   });
 }
@@ -339,6 +346,9 @@ export interface HeatmapCell {
   readonly value: number;
 }
 
+/** The heatmaps' colour scale (log), errors clamped to it. */
+export const HEATMAP_DOMAIN = [1e-7, 10] as const;
+
 /** Input of {@linkcode heatmapFigure}. */
 export interface HeatmapInput {
   /** What is compared, e.g. `model vs reference`. */
@@ -356,20 +366,16 @@ export interface HeatmapInput {
 }
 
 /**
- * A heatmap of the `m × n` Jacobian entries, coloured by the error on a log
- * scale and annotated with its value (and "ok"/"fail" when a threshold is
+ * A heatmap of the `m × n` Jacobian entries, coloured by the error on a fixed
+ * log scale ({@linkcode HEATMAP_DOMAIN}) and annotated with its value (and "ok"/"fail" when a threshold is
  * given). Cells carry `aria-description="cell"`.
  */
 export function heatmapFigure(input: HeatmapInput): Figure {
   const { outputs, inputs, cells, threshold } = input;
-  const positive = cells.map((c) => c.value).filter((v) => v > 0 && Number.isFinite(v));
-  let lo = positive.length > 0 ? Math.min(...positive) : 1e-8;
-  let hi = positive.length > 0 ? Math.max(...positive) : 1;
-  if (threshold !== undefined) {
-    lo = Math.min(lo, threshold / 10);
-    hi = Math.max(hi, threshold);
-  }
-  if (hi <= lo) hi = lo * 10;
+  // One colour scale for every heatmap, so colours compare across comparisons and reports:
+  // float32 noise (1e-7) is pale, errors of the size of the row's derivatives (≥ 1) are dark.
+  const lo = HEATMAP_DOMAIN[0];
+  const hi = HEATMAP_DOMAIN[1];
   const shade = (v: number) => Math.min(hi, Math.max(lo, Number.isFinite(v) && v > 0 ? v : lo));
   const dark = (v: number) =>
     (Math.log(shade(v)) - Math.log(lo)) / (Math.log(hi) - Math.log(lo)) > 0.55;
