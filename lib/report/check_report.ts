@@ -121,6 +121,9 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
           beyond === 1 ? "" : "s"
         } beyond the axes, drawn as triangles at the edge`
         : "") +
+      (fig.counts.drawn < r.points
+        ? `; ${fig.counts.drawn} of the ${r.points} points drawn (the worst and an even sample)`
+        : "") +
       `; worst rows ${fig.counts.worstRows.join(", ")}.`;
     return renderFigure(fig, "", { captionHtml: caption });
   });

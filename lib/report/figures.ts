@@ -107,6 +107,29 @@ export interface ScatterInput {
   readonly tail?: number;
 }
 
+/** Points drawn per scatter at most (a report stays under 2 MB at any N). */
+export const MAX_SCATTER_POINTS = 1000;
+/** Points drawn per panel of {@linkcode pointsAgainstFigure} at most, over all series. */
+export const MAX_PANEL_POINTS = 2000;
+
+/**
+ * Which of `N` points to draw when there are more than `cap`: the `cap / 5`
+ * with the largest `priority` (the worst), then every other point at an even
+ * stride until `cap`. All of them when `N ≤ cap`.
+ */
+export function pointsToDraw(N: number, cap: number, priority: (k: number) => number): Uint8Array {
+  const keep = new Uint8Array(N);
+  if (N <= cap) return keep.fill(1);
+  const byPriority = Array.from({ length: N }, (_, k) => k)
+    .sort((a, b) => (priority(b) || 0) - (priority(a) || 0) || a - b);
+  const worst = Math.floor(cap / 5);
+  for (const k of byPriority.slice(0, worst)) keep[k] = 1;
+  const rest = byPriority.slice(worst).sort((a, b) => a - b);
+  const stride = rest.length / (cap - worst);
+  for (let t = 0; t < cap - worst; t++) keep[rest[Math.floor(t * stride)]!] = 1;
+  return keep;
+}
+
 /** Scatter limits: x and y share them so the diagonal is at 45°. */
 export interface ScatterLimits {
   readonly lo: number;
@@ -216,6 +239,8 @@ export interface ScatterCounts {
   readonly beyond: readonly number[];
   /** 1-based rows of the labelled worst points. */
   readonly worstRows: readonly number[];
+  /** Points drawn per series (all `N` up to {@linkcode MAX_SCATTER_POINTS}). */
+  readonly drawn: number;
 }
 
 /**
@@ -232,6 +257,12 @@ export function scatterFigure(input: ScatterInput): Figure & { counts: ScatterCo
   const N = x.length;
   const limits = robustLimits(x, series.map((s) => s.y), input.tail ?? 0.02);
   const clamp = (v: number) => Math.min(limits.hi, Math.max(limits.lo, v));
+  const keep = pointsToDraw(
+    N,
+    MAX_SCATTER_POINTS,
+    (k) => Math.max(...series.map((s) => Math.abs(s.y[k]! - x[k]!))),
+  );
+  const drawn = keep.reduce((a, b) => a + b, 0);
   const marks: Plot.Markish[] = [
     Plot.frame({ stroke: "#ccc" }),
     Plot.line([[limits.lo, limits.lo], [limits.hi, limits.hi]], {
@@ -250,7 +281,7 @@ export function scatterFigure(input: ScatterInput): Figure & { counts: ScatterCo
     for (let k = 0; k < N; k++) {
       const xv = x[k]!;
       const yv = y[k]!;
-      if (!Number.isFinite(xv) || Number.isNaN(yv)) continue;
+      if (!keep[k] || !Number.isFinite(xv) || Number.isNaN(yv)) continue;
       if (yv < limits.lo || yv > limits.hi) outPts.push([xv, clamp(yv)]);
       else inPts.push([xv, yv]);
     }
@@ -320,6 +351,7 @@ export function scatterFigure(input: ScatterInput): Figure & { counts: ScatterCo
   const total = beyond.reduce((a, b) => a + b, 0);
   const label =
     `Scatter of ${input.title}: ${input.yLabel} against ${input.xLabel} at ${N} points` +
+    (drawn < N ? ` (${drawn} drawn: the worst and an even sample of the rest)` : "") +
     (series.length > 1 ? ` (${series.map((s) => s.name).join(", ")})` : "") +
     `; a perfect match lies on the dashed diagonal. Axes span ${formatNumber(limits.lo)} to ${
       formatNumber(limits.hi)
@@ -333,7 +365,7 @@ export function scatterFigure(input: ScatterInput): Figure & { counts: ScatterCo
     y: { domain, label: input.yLabel, labelAnchor: "center", labelArrow: "none", ticks: 5 },
     marks,
   }, label);
-  return { svg, label, counts: { inside, beyond, worstRows } };
+  return { svg, label, counts: { inside, beyond, worstRows, drawn } };
 }
 
 /** One cell of a {@linkcode heatmapFigure}. */
@@ -475,19 +507,26 @@ export function pointsAgainstFigure(input: PointsAgainstInput): Figure {
     top = Math.max(top, input.rule.y * 2);
   }
   if (top <= floor) top = floor * 10;
+  const N = input.x.length;
+  const keep = pointsToDraw(
+    N,
+    Math.floor(MAX_PANEL_POINTS / Math.max(1, input.series.length)),
+    (k) => Math.max(...input.series.map((s) => s.y[k]!)),
+  );
+  const drawn = keep.reduce((a, b) => a + b, 0);
   for (const s of input.series) {
-    for (let k = 0; k < input.x.length; k++) {
+    for (let k = 0; k < N; k++) {
       const xv = input.x[k]!;
       const v = s.y[k]!;
-      if (!Number.isFinite(xv) || Number.isNaN(v)) continue;
+      if (!keep[k] || !Number.isFinite(xv) || Number.isNaN(v)) continue;
       data.push({ x: xv, y: v > 0 ? Math.min(v, top) : floor, series: s.name });
     }
   }
   const names = input.series.map((s) => s.name);
   const label =
-    `${input.title}: ${input.yLabel} (log scale) against ${input.xLabel} at ${input.x.length} points for ${
-      names.join(", ")
-    }` +
+    `${input.title}: ${input.yLabel} (log scale) against ${input.xLabel} at ${N} points${
+      drawn < N ? ` (${drawn} drawn: the worst and an even sample of the rest)` : ""
+    } for ${names.join(", ")}` +
     (input.rule ? `; the dashed line is ${input.rule.label}.` : ".");
   const marks: Plot.Markish[] = [
     Plot.frame({ stroke: "#ccc" }),
