@@ -25,10 +25,9 @@ import { loadStateDict } from "../../lib/weights/load.ts";
 import { mapStateDict } from "../../lib/weights/map.ts";
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "../_assert.ts";
 import { SEED } from "../_bundled.ts";
-import { partialsIn } from "../cli/_partials.ts";
+import { MAIN, partialsIn } from "../cli/_partials.ts";
 
 const CORPUS = new URL("../testdata/corpus/", import.meta.url).pathname;
-const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
 const VERIFY = new URL("../../scripts/verify.ts", import.meta.url).pathname;
 
 /** Runs a deno script in a subprocess, as a user would. */
