@@ -26,7 +26,7 @@
  */
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
-import { create, all } from "mathjs";
+import { all, create } from "mathjs";
 import { stringifyCsvRows } from "../lib/io/_std_csv.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { readNumericCsv, readTextFile } from "../lib/io/table.ts";
@@ -35,7 +35,9 @@ import { decodeOnnxModel } from "../lib/onnx/model.ts";
 import { DataType, encodeTensorProto } from "../lib/onnx/tensor.ts";
 
 const root = new URL("../", import.meta.url).pathname;
-const out = Deno.args[0] === "--out" && Deno.args[1] ? Deno.args[1] : join(root, "tests/testdata/faults");
+const out = Deno.args[0] === "--out" && Deno.args[1]
+  ? Deno.args[1]
+  : join(root, "tests/testdata/faults");
 const SEED = join(root, "data/seed");
 const EFFKAN = join(root, "data/models/effkan");
 /** Points of the user's Jacobian files (the first of the oracle's 200). */
@@ -108,7 +110,10 @@ const TENTHS = 10;
     );
     outputs[name] = node.toString();
   }
-  await write("units/equations.json", JSON.stringify({ inputs: equations.inputs, outputs }, null, 2) + "\n");
+  await write(
+    "units/equations.json",
+    JSON.stringify({ inputs: equations.inputs, outputs }, null, 2) + "\n",
+  );
   const unitRows = seedRows.map((r) =>
     r.name === "x2" ? { ...r, min: r.min * TENTHS, max: r.max * TENTHS } : { ...r }
   );
@@ -130,7 +135,9 @@ async function zScores(): Promise<{ name: string; mean: number; std: number }[]>
     for (let k = 0; k < table.rows; k++) mean += table.data[k * table.columns.length + c]!;
     mean /= table.rows;
     let v = 0;
-    for (let k = 0; k < table.rows; k++) v += (table.data[k * table.columns.length + c]! - mean) ** 2;
+    for (let k = 0; k < table.rows; k++) {
+      v += (table.data[k * table.columns.length + c]! - mean) ** 2;
+    }
     return { name: r.name, mean, std: Math.sqrt(v / table.rows) };
   });
 }
@@ -150,7 +157,9 @@ function wrapAffine(
   const x = graph.input!.find((i) => !(graph.initializer ?? []).some((t) => t.name === i.name))!;
   const y = graph.output![0]!;
   const [xName, yName] = [x.name!, y.name!];
-  const rename = (v: string) => (v === xName ? `${xName}_minmax` : v === yName ? `${yName}_minmax` : v);
+  const rename = (
+    v: string,
+  ) => (v === xName ? `${xName}_minmax` : v === yName ? `${yName}_minmax` : v);
   for (const node of graph.node ?? []) {
     node.input = (node.input ?? []).map(rename);
     node.output = (node.output ?? []).map(rename);
@@ -171,7 +180,12 @@ function wrapAffine(
     constant("zscore_out_shift", output.shift),
   ];
   const node = (op: string, inputs: string[], output: string) =>
-    onnxProto.onnx.NodeProto.create({ opType: op, name: `zscore_${output}`, input: inputs, output: [output] });
+    onnxProto.onnx.NodeProto.create({
+      opType: op,
+      name: `zscore_${output}`,
+      input: inputs,
+      output: [output],
+    });
   graph.node = [
     node("Mul", [xName, "zscore_in_scale"], "zscore_in_scaled"),
     node("Add", ["zscore_in_scaled", "zscore_in_shift"], `${xName}_minmax`),
@@ -199,7 +213,8 @@ function wrapAffine(
   const bytes = wrapAffine(await loadOnnxModel(join(EFFKAN, "model.onnx")), input, output);
   decodeOnnxModel(bytes, "zscore effkan"); // must still be a valid one-input, one-output model
   await write("zscore/model.onnx", bytes);
-  const side = (rows: typeof z) => rows.map((v) => ({ name: v.name, kind: "zscore", mean: v.mean, std: v.std }));
+  const side = (rows: typeof z) =>
+    rows.map((v) => ({ name: v.name, kind: "zscore", mean: v.mean, std: v.std }));
   await write(
     "zscore/scaling.json",
     JSON.stringify({ inputs: side(z.slice(0, n)), outputs: side(z.slice(n)) }, null, 2) + "\n",
@@ -250,3 +265,193 @@ function wrapAffine(
     await write(`jacobian/${name}.csv`, stringifyCsvRows([header, ...rows]));
   }
 }
+
+// --- The cases and what the verdict must say --------------------------------------------------
+/** One case of the fault matrix: the `check` arguments and the expected verdict. */
+interface FaultCase {
+  name: string;
+  /** What was done to make it. */
+  fault: string;
+  model: string;
+  scaling: string;
+  inputs: string;
+  reference: string;
+  jacobian?: string;
+  data?: string;
+  r2Min?: number;
+  expect: {
+    /** Every cause, in order (the first is `verdict.cause`; none means `ok`). */
+    causes: string[];
+    /** The named scaling rows (variable and kind), any order. */
+    suspects?: { variable: string; kind: "swap" | "range" }[];
+    hypothesis?: string;
+    factor?: number;
+  };
+}
+
+const F = "tests/testdata/faults";
+const seed = {
+  model: "data/models/effkan/model.onnx",
+  scaling: "data/seed/olhs_samples_max_min.csv",
+  inputs: "data/seed/olhs_input.csv",
+  reference: "data/seed/equations.json",
+};
+const units = {
+  ...seed,
+  scaling: `${F}/units/scaling.csv`,
+  inputs: `${F}/units/inputs.csv`,
+  reference: `${F}/units/equations.json`,
+};
+const effkanCauses = ["derivative-fit"];
+const cases: FaultCase[] = [
+  {
+    name: "output rows swapped",
+    fault: "rows f1 and f2 of the scaling file exchanged (names with them)",
+    ...seed,
+    scaling: `${F}/scaling/out_swap_f1_f2.csv`,
+    expect: {
+      causes: ["scaling-file", ...effkanCauses],
+      suspects: [{ variable: "f1", kind: "swap" }, { variable: "f2", kind: "swap" }],
+    },
+  },
+  {
+    name: "input rows swapped",
+    fault: "x2 given in tenths (range 5–25); the Min/Max of x1 and x2 exchanged",
+    ...units,
+    scaling: `${F}/units/in_swap_x1_x2.csv`,
+    expect: {
+      causes: ["scaling-file", ...effkanCauses],
+      suspects: [{ variable: "x1", kind: "swap" }, { variable: "x2", kind: "swap" }],
+    },
+  },
+  {
+    name: "one input's range 5 % off",
+    fault: "x3's Max raised by 5 % of its range",
+    ...seed,
+    scaling: `${F}/scaling/in_range_x3.csv`,
+    expect: {
+      causes: ["scaling-file", ...effkanCauses],
+      suspects: [{ variable: "x3", kind: "range" }],
+    },
+  },
+  {
+    name: "one input's range 5 % off, with the training data",
+    fault: "as above, with --data olhs_samples.csv",
+    ...seed,
+    scaling: `${F}/scaling/in_range_x3.csv`,
+    data: "data/seed/olhs_samples.csv",
+    expect: {
+      causes: ["scaling-file", ...effkanCauses],
+      suspects: [{ variable: "x3", kind: "range" }],
+    },
+  },
+  {
+    name: "one output's range 10 % off",
+    fault: "f1's Max raised by 10 % of its range",
+    ...seed,
+    scaling: `${F}/scaling/out_range_f1.csv`,
+    expect: {
+      causes: ["scaling-file", ...effkanCauses],
+      suspects: [{ variable: "f1", kind: "range" }],
+    },
+  },
+  {
+    name: "z-score constants given as min/max",
+    fault: "a model trained on z-scores (efficient-KAN wrapped) given the min/max file",
+    ...seed,
+    model: `${F}/zscore/model.onnx`,
+    expect: {
+      causes: ["scaling-file", ...effkanCauses],
+      suspects: ["x1", "x2", "x3", "x4", "f1", "f2", "f3", "f4"].map((variable) => ({
+        variable,
+        kind: "range" as const,
+      })),
+    },
+  },
+  {
+    name: "z-score model, right constants",
+    fault: "none: the wrapped model with its z-score file (control)",
+    ...seed,
+    model: `${F}/zscore/model.onnx`,
+    scaling: `${F}/zscore/scaling.json`,
+    expect: { causes: effkanCauses, suspects: [] },
+  },
+  {
+    name: "x2 in tenths, right constants",
+    fault: "none: the units variant with its own file (control)",
+    ...units,
+    expect: { causes: effkanCauses, suspects: [] },
+  },
+  ...([
+    ["correct", "the report's formula", effkanCauses],
+    ["inverse", "× range(x)/range(f) instead of × range(f)/range(x)", [
+      "user-jacobian",
+      ...effkanCauses,
+    ]],
+    ["normalized", "not de-normalized", ["user-jacobian", ...effkanCauses]],
+    ["transposed", "df_i_dx_j holds ∂f_j/∂x_i", ["user-jacobian", ...effkanCauses]],
+    ["factor", "every entry × 0.25 (faster-kan's backward)", ["user-jacobian", ...effkanCauses]],
+  ] as const).map(([hypothesis, fault, causes]): FaultCase => ({
+    name: `your Jacobian: ${hypothesis === "factor" ? "scaled by 0.25" : hypothesis}`,
+    fault: `PyTorch's Jacobian at 50 points, ${fault}`,
+    ...seed,
+    jacobian: `${F}/jacobian/${hypothesis === "factor" ? "factor_0_25" : hypothesis}.csv`,
+    expect: {
+      causes: [...causes],
+      suspects: [],
+      hypothesis,
+      ...(hypothesis === "factor" ? { factor: 0.25 } : {}),
+    },
+  })),
+  {
+    name: "a model that cannot fit",
+    fault: "FastKAN whose first layer is LayerNorm over the 4 inputs with no base path (PyTorch)",
+    ...seed,
+    model: `${F}/models/ln_fastkan/model.onnx`,
+    expect: { causes: ["architecture"], suspects: [] },
+  },
+  {
+    name: "an under-trained model",
+    fault: "Tanh MLP trained for one epoch (PyTorch)",
+    ...seed,
+    model: `${F}/models/undertrained/model.onnx`,
+    expect: { causes: ["underfit"], suspects: [] },
+  },
+  {
+    name: "good values, derivative error: efficient-KAN",
+    fault: "none: the bundled model",
+    ...seed,
+    expect: { causes: ["derivative-fit"], suspects: [] },
+  },
+  {
+    name: "bundled FastKAN",
+    fault: "none: the bundled model (values R² 0.913)",
+    ...seed,
+    model: "data/models/fastkan/model.onnx",
+    expect: { causes: ["underfit"], suspects: [] },
+  },
+  {
+    name: "bundled FastKAN, --r2-min 0.9",
+    fault: "none: the bundled model, values judged against R² 0.9",
+    ...seed,
+    model: "data/models/fastkan/model.onnx",
+    r2Min: 0.9,
+    expect: { causes: ["derivative-fit"], suspects: [] },
+  },
+  {
+    name: "bundled MLP, --r2-min 0.9",
+    fault: "none: the bundled model (values R² 0.900), judged against R² 0.9",
+    ...seed,
+    model: "data/models/mlp/model.onnx",
+    r2Min: 0.9,
+    expect: { causes: ["derivative-fit"], suspects: [] },
+  },
+  {
+    name: "a model refit until ok",
+    fault: "none: Tanh MLP refit with a Sobolev loss (PyTorch)",
+    ...seed,
+    model: `${F}/models/sobolev/model.onnx`,
+    expect: { causes: [], suspects: [] },
+  },
+];
+await write("cases.json", JSON.stringify(cases, null, 2) + "\n");

@@ -1,17 +1,20 @@
 /**
  * `deno task verify`: the main job. For every bundled PyTorch-trained model (or
  * the model you name), it checks that the toolkit reproduces PyTorch (forward
- * and Jacobians), that the scaling is consistent and the differentiation
- * right, then compares the model's Jacobian with the analytic reference and
- * says where the discrepancy comes from. Writes `out/verify/<model>/`
+ * and Jacobians) and that its own engines agree, audits the scaling constants
+ * (and with `--jacobian`/`--data` the user's Jacobian and training data), then
+ * compares the model's Jacobian with the analytic reference and gives one
+ * verdict with its cause per model. Writes `out/verify/<model>/`
  * (`jacobian_results.csv`, `prediction.csv`, `metrics.json`, `report.html`) and
  * `index.html` over the models.
- * Exits 1 if any consistency check fails; a poor fit alone is a finding, not a failure.
+ * Exits 1 if the engines disagree (PyTorch parity or cause `differentiation`),
+ * 3 if a cause named by `--fail-on` is found, else 0: a finding is not a failure.
  *
  * Usage:
  *   deno task verify
  *   deno task verify --model M.onnx --scaling S.csv --inputs X.csv --reference R.json
- *     [--weights W] [--exported-weights E] [--out DIR]
+ *     [--weights W] [--exported-weights E] [--out DIR] [--jacobian J.csv] [--data D.csv]
+ *     [--rtol R] [--atol A] [--r2-min R2] [--fit-tol F] [--fail-on CAUSES|any]
  *
  * @module
  */
@@ -21,6 +24,11 @@ import { folderNames, freeFolder } from "../lib/io/folder_names.ts";
 import { enterUserDirectory } from "../lib/cli/_cwd.ts";
 import { Command } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
+import { parseVerdictOptions } from "../lib/cli/commands/check.ts";
+import { UsageError } from "../lib/cli/_errors.ts";
+import { readNumericCsv } from "../lib/io/table.ts";
+import { verdictExitCode } from "../lib/verdict/fail_on.ts";
+import { readUserJacobian } from "../lib/verdict/user_jacobian.ts";
 import {
   checkOracleParity,
   type OracleParity,
@@ -87,6 +95,9 @@ async function verifyOne(
     weights?: string;
     exportedWeights?: string;
     out: string;
+    jacobian?: string;
+    data?: string;
+    tolerances: ReturnType<typeof parseVerdictOptions>["tolerances"];
   },
 ): Promise<ModelReport> {
   const started = performance.now();
@@ -107,7 +118,19 @@ async function verifyOne(
       : undefined;
     const parity = oracle ? await checkOracleParity(surrogate, oracle) : undefined;
     const sweep = oracle ? await oracleStepSweep(surrogate, oracle) : undefined;
-    const check = await checkModel(surrogate, reference, x);
+    const userJacobian = options.jacobian === undefined ? undefined : readUserJacobian(
+      await readNumericCsv(options.jacobian),
+      surrogate.inputs,
+      surrogate.outputs,
+      options.jacobian,
+    );
+    const check = await checkModel(surrogate, reference, x, {
+      ...options.tolerances,
+      ...(userJacobian ? { userJacobian } : {}),
+      ...(options.data !== undefined
+        ? { data: { table: await readNumericCsv(options.data), source: options.data } }
+        : {}),
+    });
     await writeCheckOutputs(check, folder, {
       ...(parity ? { parity } : {}),
       ...(sweep ? { sweep } : {}),
@@ -142,7 +165,7 @@ function consistent(r: ModelReport): boolean {
   const p = r.parity;
   const parityOk = p === undefined ||
     [p.forwardOrt, p.forwardTf, p.autodiff, p.finiteDifferences].every((m) => m.pass);
-  return parityOk && r.check.verdict.scalingConsistent && r.check.verdict.differentiationCorrect;
+  return parityOk && !r.check.verdict.causes.includes("differentiation");
 }
 
 function summary(reports: readonly ModelReport[]): string {
@@ -158,9 +181,7 @@ function summary(reports: readonly ModelReport[]): string {
       sci(c.differentiation.worstRangeNormalized.value),
       Math.min(...r.check.values.outputs.map((o) => o.r2)).toFixed(4),
       `${sci(c.fit.worstRowNormalized.value)} (${c.fit.worstRowNormalized.output})`,
-      consistent(r)
-        ? (r.check.verdict.fitDerivativesGood ? "all good" : "fit is the cause")
-        : "INCONSISTENT",
+      consistent(r) ? r.check.verdict.causes.join(", ") || "ok" : "INCONSISTENT",
     ];
   });
   return formatColumns(
@@ -173,7 +194,7 @@ function summary(reports: readonly ModelReport[]): string {
       "AD vs FD",
       "min R²",
       "fit J error (row)",
-      "verdict",
+      "causes",
     ],
     rows,
   );
@@ -199,15 +220,31 @@ async function main(args: string[]): Promise<number> {
       "the state_dict the ONNX file was exported with (default: model.pth beside the model)",
     )
     .option("--out <dir>", "output folder", join(root, "out/verify"))
+    .option("--jacobian <file>", "your own Jacobian CSV, tested against the model's (one --model)")
+    .option("--data <file>", "your training data CSV (inputs and outputs, physical units)")
+    .option("--rtol <number>", "table: relative tolerance per entry (default 0.05)")
+    .option(
+      "--atol <number>",
+      "table: absolute tolerance per entry, × the entry's range (default 0.05)",
+    )
+    .option("--r2-min <number>", "verdict: smallest value R² for the values to fit (default 0.99)")
+    .option("--fit-tol <number>", "verdict: largest row-normalized Jacobian error (default 0.05)")
+    .option("--fail-on <causes>", "exit 3 when one of these causes is found (comma list, or any)")
     .exitOverride();
   program.parse(args, { from: "user" });
   const o = program.opts();
+  const { tolerances, failOn } = parseVerdictOptions(o);
   const started = performance.now();
   const backend = await initTf();
   const ownFiles = o.model.length > 0;
   const models = ownFiles ? o.model : await bundledModels();
   if (o.weights !== undefined && models.length !== 1) {
     throw new Error("Cannot verify: --weights applies to one model, give a single --model");
+  }
+  if (o.jacobian !== undefined && models.length !== 1) {
+    throw new UsageError(
+      "Cannot verify: --jacobian is one model's Jacobian, give a single --model",
+    );
   }
   const names = folderNames(models);
   const options = {
@@ -221,6 +258,9 @@ async function main(args: string[]): Promise<number> {
       : { scaling: SEED.scaling }),
     ...(o.weights !== undefined ? { weights: o.weights } : {}),
     ...(o.exportedWeights !== undefined ? { exportedWeights: o.exportedWeights } : {}),
+    ...(o.jacobian !== undefined ? { jacobian: o.jacobian } : {}),
+    ...(o.data !== undefined ? { data: o.data } : {}),
+    tolerances,
   };
   if (ownFiles && (o.inputs === undefined || o.reference === undefined)) {
     throw new Error("Cannot verify your model: give --inputs and --reference with --model");
@@ -268,7 +308,19 @@ async function main(args: string[]): Promise<number> {
       } s`,
   );
   console.log(`Reports: ${relative(Deno.cwd(), index)}`);
-  return failed.length === 0 ? 0 : 1;
+  if (failed.length > 0) return 1;
+  const codes = reports.map((r) => verdictExitCode(r.check.verdict.causes, failOn));
+  if (codes.includes(3)) {
+    console.error(
+      `--fail-on: found ${
+        reports.filter((_, i) => codes[i] === 3).map((r) =>
+          `${r.name} (${r.check.verdict.causes.filter((c) => failOn.has(c)).join(", ")})`
+        ).join("; ")
+      } (exit 3)`,
+    );
+    return 3;
+  }
+  return 0;
 }
 
 if (import.meta.main) {
@@ -279,6 +331,6 @@ if (import.meta.main) {
     if (e.code?.startsWith("commander.")) Deno.exit(e.code === "commander.helpDisplayed" ? 0 : 2);
     console.error(`error: ${e.message.split("\n")[0]}`);
     if (Deno.args.includes("--debug")) console.error(e.stack);
-    Deno.exit(1);
+    Deno.exit(error instanceof UsageError ? 2 : 1);
   }
 }

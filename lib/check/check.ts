@@ -20,12 +20,25 @@ import { compareJacobians, type JacobianComparison } from "../compare/jacobians.
 import { compareValues, type ValueComparison } from "../compare/values.ts";
 import { diagnoseGraph } from "../diagnose/diagnose_graph.ts";
 import type { GraphDiagnostics } from "../diagnose/types.ts";
-import { computeJacobian } from "../jacobian/autodiff.ts";
+import type { NumericTable } from "../io/table.ts";
+import { computeJacobian, computePhysicalJacobian } from "../jacobian/autodiff.ts";
 import { denormalizeJacobian } from "../jacobian/chain_rule.ts";
 import type { Jacobians } from "../jacobian/types.ts";
 import type { AnalyticReference } from "../reference/types.ts";
-import { normalize } from "../scaling/scaler.ts";
+import { denormalize, normalize, type Scaling } from "../scaling/scaler.ts";
 import type { Surrogate } from "../surrogate/surrogate.ts";
+import { auditStructure, type StructureAudit } from "../verdict/architecture.ts";
+import { auditData, type DataAudit } from "../verdict/data_audit.ts";
+import type { ScalerConstants } from "../verdict/constants.ts";
+import { finding } from "../verdict/finding.ts";
+import { ortNormalizedModel } from "../verdict/normalized_model.ts";
+import { auditScaling, type ScalingAudit } from "../verdict/scaling_audit.ts";
+import {
+  auditUserJacobian,
+  type UserJacobian,
+  type UserJacobianAudit,
+} from "../verdict/user_jacobian.ts";
+import { renderVerdict, type Verdict, type VerdictTolerances } from "../verdict/verdict.ts";
 
 /** Tolerances of the consistency checks, named by what they bound. */
 export const CHECK_TOLERANCES = {
@@ -42,9 +55,22 @@ export const CHECK_TOLERANCES = {
   differentiation: 2e-3,
   /**
    * Model vs analytic reference, relative to each output row's largest |J|
-   * (row-normalized): above this the fit's derivatives are called off.
+   * (row-normalized): above this the fit's derivatives are called off
+   * (`--fit-tol`).
    */
   fit: 0.05,
+  /** Smallest value R² of every output for the values to fit (`--r2-min`). */
+  r2Min: 0.99,
+  /**
+   * Per-entry pass/fail of the model-vs-reference table (`--rtol`, `--atol`),
+   * as OpenMDAO's `check_partials`: `|calc − ref| ≤ atol · scale_ij + rtol · |ref|`
+   * at every point, `scale_ij` the entry's range over the points (floored at
+   * 1e-3 of its row's largest |J|). 5 % either way, the order of `fit`; stricter
+   * than `fit` for an entry whose reference is constant (its range is the floor),
+   * so a model the verdict calls `ok` can still fail such an entry.
+   */
+  rtol: 0.05,
+  atol: 0.05,
 } as const;
 
 /** Options of {@linkcode checkModel}. */
@@ -53,6 +79,18 @@ export interface CheckModelOptions {
   diagnostics?: boolean;
   /** Richardson extrapolation for the finite differences. @default {false} */
   richardson?: boolean;
+  /** Table tolerance, relative. @default {0.05} */
+  rtol?: number;
+  /** Table tolerance, in units of each entry's range over the points. @default {0.05} */
+  atol?: number;
+  /** Smallest value R² for the values to fit. @default {0.99} */
+  r2Min?: number;
+  /** Largest row-normalized Jacobian error for the derivatives to fit. @default {0.05} */
+  fitTol?: number;
+  /** The user's own Jacobian (`--jacobian`), tested against the model's. @default {undefined} */
+  userJacobian?: UserJacobian;
+  /** The user's training data (`--data`), inputs and outputs in physical units. @default {undefined} */
+  data?: { readonly table: NumericTable; readonly source: string };
 }
 
 /** Everything {@linkcode checkModel} measured. */
@@ -95,20 +133,61 @@ export interface CheckResult {
   };
   /** Graph facts, when asked for. */
   readonly diagnostics?: GraphDiagnostics;
-  /** Verdicts and the plain-language diagnosis. */
-  readonly verdict: Verdict;
+  /** The audits behind the verdict. */
+  readonly audits: {
+    readonly scaling: ScalingAudit;
+    readonly data?: DataAudit;
+    readonly userJacobian?: UserJacobianAudit;
+    readonly structure: StructureAudit;
+  };
+  /**
+   * When the scaling audit names rows: the scaling with them corrected, and the
+   * values and Jacobians compared again with it (what the later causes are judged on).
+   */
+  readonly corrected?: {
+    readonly scaling: Scaling;
+    readonly values: ValueComparison;
+    readonly fit: JacobianComparison;
+  };
+  /** The verdict: the cause, the evidence, and the answers of the consistency checks. */
+  readonly verdict: CheckVerdict;
 }
 
-/** The three questions answered. */
-export interface Verdict {
-  /** Chain rule and composed autodiff agree (worst row-normalized ≤ tolerance). */
+/** The verdict of a check, with the answers the report and scripts read. */
+export interface CheckVerdict extends Verdict {
+  /** The chain rule on the file's constants agrees with composed autodiff (the arithmetic, not the constants). */
   readonly scalingConsistent: boolean;
   /** Autodiff and float64 finite differences agree (worst range-normalized ≤ tolerance). */
   readonly differentiationCorrect: boolean;
-  /** The model's Jacobian is within {@linkcode CHECK_TOLERANCES.fit} of the reference, row-normalized. */
+  /** The model's Jacobian is within `fitTol` of the reference, row-normalized (corrected constants when named). */
   readonly fitDerivativesGood: boolean;
-  /** One paragraph, plain language, with the numbers. */
+  /** The verdict's sentence and action, one paragraph. */
   readonly diagnosis: string;
+  /** The scaling audit's named rows (`metrics.json` `verdict.scaling.suspects`). */
+  readonly scaling: { readonly suspects: readonly VerdictSuspect[] };
+  /** The user's Jacobian's hypothesis, when `--jacobian` was given. */
+  readonly userJacobian?: {
+    readonly hypothesis: UserJacobianAudit["hypothesis"];
+    readonly factor?: number;
+    readonly error: number;
+    readonly threshold: number;
+    readonly formula: string;
+  };
+}
+
+/** A scaling row named by the audit of the model or by the training data. */
+export interface VerdictSuspect {
+  readonly variable: string;
+  readonly side: "input" | "output";
+  readonly kind: "swap" | "range";
+  /** The file's constants (min/max, or mean/std for a z-score row). */
+  readonly file: ScalerConstants;
+  /** What the model (or the data) implies, in the same form. */
+  readonly implied: ScalerConstants;
+  /** For a swap, the variable whose constants this row holds. */
+  readonly with?: string;
+  /** What named it: the reference's values through the model, the training data, or both. */
+  readonly evidence: readonly ("model" | "data")[];
 }
 
 /**
@@ -148,21 +227,42 @@ export async function checkModel(
   const points = keep.length;
   const xs = takeRows(x, keep, n);
   const names = { points, outputs: surrogate.outputs, inputs: surrogate.inputs };
-  // Reference values and Jacobians in the model's variable order.
-  const refValues = new Float64Array(points * m);
-  const refJac = new Float64Array(points * m * n);
+  // Reference values and Jacobians at the kept points, one column per given reference output.
   const rm = reference.outputs.length;
   const rn = reference.inputs.length;
-  keep.forEach((k, p) => {
-    for (let i = 0; i < m; i++) {
-      const ri = order.outputs[i]!;
-      refValues[p * m + i] = ref.values[k * rm + ri]!;
-      for (let j = 0; j < n; j++) {
-        refJac[(p * m + i) * n + j] = ref.jacobian[(k * rm + ri) * rn + order.inputs[j]!]!;
-      }
-    }
-  });
+  const referenceColumns = (outputIndex: readonly number[]) => {
+    const w = outputIndex.length;
+    const values = new Float64Array(points * w);
+    const jac = new Float64Array(points * w * n);
+    keep.forEach((k, p) => {
+      outputIndex.forEach((ri, i) => {
+        values[p * w + i] = ref.values[k * rm + ri]!;
+        for (let j = 0; j < n; j++) {
+          jac[(p * w + i) * n + j] = ref.jacobian[(k * rm + ri) * rn + order.inputs[j]!]!;
+        }
+      });
+    });
+    return { values, jac };
+  };
+  const { values: refValues, jac: refJac } = referenceColumns(order.outputs);
   const referenceJ: Jacobians = { ...names, values: refJac };
+
+  const tol: VerdictTolerances = {
+    rtol: options.rtol ?? CHECK_TOLERANCES.rtol,
+    atol: options.atol ?? CHECK_TOLERANCES.atol,
+    r2Min: options.r2Min ?? CHECK_TOLERANCES.r2Min,
+    fitTol: options.fitTol ?? CHECK_TOLERANCES.fit,
+    differentiation: CHECK_TOLERANCES.differentiation,
+    chainRule: CHECK_TOLERANCES.scaling,
+  };
+  for (const key of ["rtol", "atol", "fitTol"] as const) {
+    if (!(tol[key] >= 0 && Number.isFinite(tol[key]))) {
+      throw new RangeError(`Cannot check: ${key} ${tol[key]} is not a finite number ≥ 0`);
+    }
+  }
+  if (!(tol.r2Min <= 1) || Number.isNaN(tol.r2Min)) {
+    throw new RangeError(`Cannot check: r2Min ${tol.r2Min} is not a number ≤ 1`);
+  }
 
   const predicted = await surrogate.predict(xs);
   const autodiff = await surrogate.jacobian(xs);
@@ -175,15 +275,86 @@ export async function checkModel(
   const normalized = computeJacobian((v) => tfModel.apply(v), xn, { ...names, inputWidth: n });
   const chainRule = denormalizeJacobian(normalized, surrogate.scaling);
 
+  const table = { rtol: tol.rtol, atol: tol.atol };
   const comparisons = {
     scaling: compareJacobians(autodiff, chainRule),
     differentiation: compareJacobians(autodiff, finiteDifferences),
-    fit: compareJacobians(autodiff, referenceJ),
+    fit: compareJacobians(autodiff, referenceJ, table),
   };
   const values = compareValues(predicted, refValues, { points, names: surrogate.outputs });
   const diagnostics = options.diagnostics === false
     ? undefined
     : await diagnoseGraph(surrogate.onnx, xn, points);
+
+  // --- The audits: scaling constants, training data, the user's Jacobian, structure.
+  const model64 = ortNormalizedModel(await surrogate.ortRunner("float64"));
+  const scalingAudit = await auditScaling(model64, surrogate.scaling, xs, refValues, {
+    r2Min: tol.r2Min,
+    initialJacobian: normalized.values,
+  });
+  let corrected: CheckResult["corrected"];
+  if (scalingAudit.suspects.length > 0) {
+    const cs = scalingAudit.corrected;
+    const outputNames = cs.outputs.map((s) => s.name);
+    const { values: cv, jac: cj } = referenceColumns(
+      outputNames.map((name, i) =>
+        order.outputs[surrogate.outputs.indexOf(name)] ?? order.outputs[i]!
+      ),
+    );
+    const cNames = { points, outputs: outputNames, inputs: surrogate.inputs };
+    const cxn = normalize(cs.inputs, xs);
+    const ort32 = await surrogate.ortRunner("float32");
+    const cPredicted = denormalize(cs.outputs, await ort32.run(cxn, points));
+    const cAutodiff = computePhysicalJacobian((v) => tfModel.apply(v), xs, cs, {
+      ...cNames,
+      normalized: cxn,
+    });
+    corrected = {
+      scaling: cs,
+      values: compareValues(cPredicted, cv, { points, names: outputNames }),
+      fit: compareJacobians(cAutodiff, { ...cNames, values: cj }, table),
+    };
+  }
+  const data = options.data
+    ? auditData(options.data.table, surrogate.scaling, xs, options.data.source)
+    : undefined;
+  let userJacobian: UserJacobianAudit | undefined;
+  if (options.userJacobian) {
+    const u = options.userJacobian;
+    const uPoints = u.jacobian.points;
+    const modelJ = await surrogate.jacobian(u.x);
+    const ur = reference.evaluate(reorderColumns(u.x, order.inputs, n), uPoints);
+    const uRef = new Float64Array(uPoints * m * n);
+    for (let k = 0; k < uPoints; k++) {
+      order.outputs.forEach((ri, i) => {
+        for (let j = 0; j < n; j++) {
+          uRef[(k * m + i) * n + j] = ur.jacobian[(k * rm + ri) * rn + order.inputs[j]!]!;
+        }
+      });
+    }
+    userJacobian = auditUserJacobian(u, modelJ, surrogate.scaling, {
+      points: uPoints,
+      outputs: surrogate.outputs,
+      inputs: surrogate.inputs,
+      values: uRef,
+    });
+  }
+  const referenceAt = (xp: Float64Array, count: number) => {
+    const r = reference.evaluate(reorderColumns(xp, order.inputs, n), count);
+    const out = new Float64Array(count * m);
+    for (let k = 0; k < count; k++) {
+      order.outputs.forEach((ri, i) => out[k * m + i] = r.values[k * rm + ri]!);
+    }
+    return out;
+  };
+  const structure = await auditStructure(
+    model64,
+    surrogate.scaling,
+    xs,
+    referenceAt,
+    diagnostics?.layerNorms ?? [],
+  );
+
   const result = {
     model: surrogate.onnx.source,
     x: xs,
@@ -199,67 +370,136 @@ export async function checkModel(
     values,
     comparisons,
     ...(diagnostics ? { diagnostics } : {}),
+    audits: {
+      scaling: scalingAudit,
+      ...(data ? { data } : {}),
+      ...(userJacobian ? { userJacobian } : {}),
+      structure,
+    },
+    ...(corrected ? { corrected } : {}),
   };
-  return { ...result, verdict: judge(result) };
+  return { ...result, verdict: judge(result, tol) };
 }
 
-function judge(r: Omit<CheckResult, "verdict">): Verdict {
-  const scalingError = r.comparisons.scaling.worstRowNormalized;
-  const diffError = r.comparisons.differentiation.worstRangeNormalized;
-  const fit = r.comparisons.fit;
-  const scalingConsistent = scalingError.value <= CHECK_TOLERANCES.scaling;
-  const differentiationCorrect = diffError.value <= CHECK_TOLERANCES.differentiation;
-  const fitDerivativesGood = fit.worstRowNormalized.value <= CHECK_TOLERANCES.fit;
-  const share = (v: number) =>
-    v >= 1 ? `${v.toPrecision(2)} times` : `${(100 * v).toPrecision(2)}% of`;
-  const sci = (v: number) => v.toExponential(1);
-  const minR2 = Math.min(...r.values.outputs.map((o) => o.r2));
-  const worstRow = fit.worstRowNormalized;
-  // The entry with the largest error relative to its row, and its worst point.
+/** The findings of a check, the verdict rendered from them, and the answers scripts read. */
+function judge(r: Omit<CheckResult, "verdict">, tol: VerdictTolerances): CheckVerdict {
+  const diff = r.comparisons.differentiation.worstRangeNormalized;
+  const chain = r.comparisons.scaling.worstRowNormalized;
+  const values = r.corrected?.values ?? r.values;
+  const fit = r.corrected?.fit ?? r.comparisons.fit;
+  const minR2 = Math.min(...values.outputs.map((o) => (Number.isNaN(o.r2) ? -Infinity : o.r2)));
+  const worstOutput = values.outputs.reduce((a, b) => (!(b.r2 >= a.r2) ? b : a));
+  const fitWorst = fit.worstRowNormalized;
   const entry = fit.entries.reduce((a, b) => (b.rowNormalizedError > a.rowNormalizedError ? b : a));
   const at = entry.worst[0];
-  const parts = [
-    scalingConsistent
-      ? `Scaling consistent: the chain rule and autodiff through normalize → model → denormalize agree to ${
-        sci(scalingError.value)
-      } of each output row's scale.`
-      : `Scaling INCONSISTENT: the chain rule and the composed autodiff differ by ${
-        sci(scalingError.value)
-      } of output ${scalingError.output}'s scale; check the scaling file's order (inputs first, then outputs) and ranges.`,
-    differentiationCorrect
-      ? `Differentiation correct: float32 autodiff and float64 finite differences of the onnxruntime model agree to ${
-        sci(diffError.value)
-      } of each entry's range.`
-      : `Differentiation SUSPECT: autodiff and finite differences differ by ${
-        sci(diffError.value)
-      } of ${diffError.label}'s range.`,
-    `Fit: value R² ≥ ${
-      minR2.toFixed(4)
-    } for every output, yet the model's Jacobian is off by up to ${
-      share(worstRow.value)
-    } output ${worstRow.output}'s largest |∂${worstRow.output}/∂x|` +
-    (at === undefined
-      ? "."
-      : ` (worst entry ${entry.label}: ${at.calc.toPrecision(3)} where the reference is ${
-        at.ref.toPrecision(3)
-      }, point ${at.point + 1}).`),
-  ];
-  if (scalingConsistent && differentiationCorrect) {
-    parts.push(
-      fitDerivativesGood
-        ? "Conclusion: the model's Jacobian matches the reference; nothing to fix."
-        : "Conclusion: the model, not the de-normalization or the differentiation, is the cause: a good fit of values does not constrain derivatives. Refit with derivative information (partials refit).",
-    );
-  } else {
-    parts.push(
-      "Conclusion: fix the numerical inconsistency above before judging the fit.",
-    );
+  const { scaling, data, userJacobian, structure } = r.audits;
+  const findings = {
+    differentiation: finding(
+      "differentiation",
+      !(diff.value <= tol.differentiation),
+      diff.value,
+      tol.differentiation,
+      {
+        measure:
+          "float32 autodiff vs float64 finite differences, worst |difference| / the entry's range",
+        absent: "≈ 1e-6: float32 rounding",
+        entry: diff.label,
+      },
+    ),
+    chainRule: finding("chain-rule", !(chain.value <= tol.chainRule), chain.value, tol.chainRule, {
+      measure:
+        "the chain rule on the file's constants vs autodiff of the composition, worst |difference| / the row's largest |J|",
+      absent: "≈ 1e-7: float32 rounding (the same constants on both sides)",
+      output: chain.output,
+    }),
+    outputScaling: scaling.outputFinding,
+    inputScaling: scaling.inputFinding,
+    ...(data ? { dataRange: data.finding } : {}),
+    ...(userJacobian ? { userJacobian: userJacobian.finding } : {}),
+    structure: structure.finding,
+    valueFit: finding("value-fit", !(minR2 >= tol.r2Min), minR2, tol.r2Min, {
+      measure: "smallest R² of the values over the outputs",
+      absent: `≥ ${tol.r2Min}`,
+      output: worstOutput.name,
+      corrected: r.corrected !== undefined,
+    }),
+    derivativeFit: finding(
+      "derivative-fit",
+      !(fitWorst.value <= tol.fitTol),
+      fitWorst.value,
+      tol.fitTol,
+      {
+        measure:
+          "model vs reference Jacobian, worst |difference| / the output row's largest |∂f/∂x|",
+        absent: `≤ ${tol.fitTol}`,
+        output: fitWorst.output,
+        corrected: r.corrected !== undefined,
+      },
+    ),
+  };
+  const verdict = renderVerdict({
+    findings,
+    tolerances: tol,
+    points: r.points,
+    scaling,
+    ...(data ? { data } : {}),
+    ...(userJacobian ? { userJacobian } : {}),
+    structure,
+    r2: values.outputs.map((o) => ({ name: o.name, r2: o.r2 })),
+    fit: {
+      output: fitWorst.output,
+      value: fitWorst.value,
+      ...(at
+        ? { entry: { label: entry.label, calc: at.calc, ref: at.ref, point: at.point + 1 } }
+        : {}),
+    },
+    passing: { pass: fit.entries.filter((e) => e.pass).length, of: fit.entries.length },
+    differentiationEntry: diff.label,
+    chainRuleOutput: chain.output,
+  });
+  const dataRows = new Map(
+    (data?.columns ?? []).filter((c) => c.change > data!.finding.threshold).map((
+      c,
+    ) => [c.variable, c]),
+  );
+  const suspects: VerdictSuspect[] = scaling.suspects.map((s) => ({
+    variable: s.variable,
+    side: s.side,
+    kind: s.kind,
+    file: { ...s.file },
+    implied: { ...s.implied },
+    ...(s.with !== undefined ? { with: s.with } : {}),
+    evidence: dataRows.has(s.variable) ? ["model", "data"] : ["model"],
+  }));
+  for (const [variable, c] of dataRows) {
+    if (suspects.some((s) => s.variable === variable)) continue;
+    suspects.push({
+      variable,
+      side: c.side,
+      kind: "range",
+      file: { ...c.file },
+      implied: { ...c.data },
+      evidence: ["data"],
+    });
   }
   return {
-    scalingConsistent,
-    differentiationCorrect,
-    fitDerivativesGood,
-    diagnosis: parts.join(" "),
+    ...verdict,
+    scalingConsistent: !findings.chainRule.holds,
+    differentiationCorrect: !findings.differentiation.holds,
+    fitDerivativesGood: !findings.derivativeFit.holds,
+    diagnosis: `${verdict.summary} ${verdict.action}`,
+    scaling: { suspects },
+    ...(userJacobian
+      ? {
+        userJacobian: {
+          hypothesis: userJacobian.hypothesis,
+          ...(userJacobian.hypothesis === "factor" ? { factor: userJacobian.factor } : {}),
+          error: userJacobian.errors.correct ?? NaN,
+          threshold: userJacobian.tolerance,
+          formula: userJacobian.formula,
+        },
+      }
+      : {}),
   };
 }
 

@@ -5,9 +5,11 @@
  *   input `x` (output-major) `df_dx` (the model, physical units) and
  *   `df_dx_true` (the reference) — the layout of the report's script.
  * - `prediction.csv`: the input columns, `Predicted_<out>`, then `True_<out>`.
- * - `metrics.json`: every comparison, the verdict and the status block, the
- *   graph diagnostics, and (with PyTorch's values) the parity and the
- *   finite-difference step sweep.
+ * - `metrics.json`: every comparison, the verdict (`verdict.cause`,
+ *   `verdict.causes`, `verdict.scaling.suspects`, `verdict.userJacobian`, the
+ *   findings and audits) and the status block, the graph diagnostics, and (with
+ *   PyTorch's values) the parity and the finite-difference step sweep. Point
+ *   indices are 1-based (`pointIndexBase: 1`), as the CSV rows a user sees.
  * - `report.html`: the status block, figures and tables (`lib/report`).
  *
  * @module
@@ -22,6 +24,7 @@ import { jacobianColumnName } from "../jacobian/types.ts";
 import { renderCheckReport } from "../report/check_report.ts";
 import { checkStatus, statusToJson } from "../report/status.ts";
 import type { StepSweepRow } from "../jacobian/finite_differences.ts";
+import { formatVerdict } from "../verdict/verdict.ts";
 import type { CheckResult } from "./check.ts";
 import { CHECK_TOLERANCES } from "./check.ts";
 import type { OracleParity } from "./oracle.ts";
@@ -88,21 +91,30 @@ export function predictionTable(r: CheckResult): NumericTable {
  */
 export function checkMetrics(r: CheckResult, extras: CheckExtras = {}): Record<string, unknown> {
   const status = checkStatus(r, extras.parity ? { parity: extras.parity } : {});
-  return {
+  return jsonReady({
     model: r.model,
     points: r.points,
-    droppedRows: r.droppedRows,
+    pointIndexBase: 1,
+    droppedRows: r.droppedRows.map((k) => k + 1),
     droppedReasons: r.droppedReasons,
     inputs: r.inputs,
     outputs: r.outputs,
     referenceExact: r.referenceExact,
-    tolerances: CHECK_TOLERANCES,
-    verdict: r.verdict,
+    tolerances: { ...CHECK_TOLERANCES, ...r.verdict.tolerances },
+    verdict: verdictToJson(r),
     status: statusToJson(status),
     values: valueComparisonToJson(r.values),
-    scaling: comparisonToJson(r.comparisons.scaling),
-    differentiation: comparisonToJson(r.comparisons.differentiation),
-    fit: comparisonToJson(r.comparisons.fit),
+    scaling: oneBased(comparisonToJson(r.comparisons.scaling)),
+    differentiation: oneBased(comparisonToJson(r.comparisons.differentiation)),
+    fit: oneBased(comparisonToJson(r.comparisons.fit)),
+    ...(r.corrected
+      ? {
+        corrected: {
+          values: valueComparisonToJson(r.corrected.values),
+          fit: oneBased(comparisonToJson(r.corrected.fit)),
+        },
+      }
+      : {}),
     ...(r.diagnostics ? { diagnostics: diagnosticsToJson(r.diagnostics) } : {}),
     ...(extras.parity ? { parity: JSON.parse(JSON.stringify(extras.parity)) } : {}),
     ...(extras.sweep
@@ -114,13 +126,104 @@ export function checkMetrics(r: CheckResult, extras: CheckExtras = {}): Record<s
         })),
       }
       : {}),
+  }) as Record<string, unknown>;
+}
+
+/**
+ * `metrics.json`'s `verdict`: `cause`, `causes`, the sentence, action and
+ * evidence, the findings, and per audit what it measured — `scaling`
+ * (`suspects[]` with `variable`, `side`, `kind`, `file`, `implied`, `with`,
+ * `evidence`; every row's implied constants; the swap searches; the data
+ * audit), `userJacobian` (when `--jacobian` was given: `hypothesis`, `factor`,
+ * `errors` per hypothesis, `formula`) and `structure`.
+ */
+export function verdictToJson(r: CheckResult): Record<string, unknown> {
+  const v = r.verdict;
+  const { scaling, data, userJacobian, structure } = r.audits;
+  return {
+    cause: v.cause,
+    causes: v.causes,
+    summary: v.summary,
+    action: v.action,
+    evidence: v.evidence,
+    pointIndexBase: v.pointIndexBase,
+    tolerances: v.tolerances,
+    findings: v.findings,
+    scaling: {
+      suspects: v.scaling.suspects,
+      tested: "the file's constants against the reference's values through the model",
+      errorFile: scaling.errorFile,
+      errorCorrected: scaling.errorCorrected,
+      share: scaling.share,
+      fit: scaling.fit,
+      rows: scaling.rows,
+      outputSwap: scaling.outputSwap,
+      ...(scaling.inputSwap ? { inputSwap: scaling.inputSwap } : {}),
+      correctedR2: scaling.corrected.outputs.map((s, i) => ({
+        name: s.name,
+        r2: scaling.correctedR2[i],
+      })),
+      data: data
+        ? {
+          file: data.source,
+          rows: data.rows,
+          columns: data.columns,
+          outsideShare: data.outsideShare,
+          outsidePoints: data.outsidePoints,
+          missingOutputs: data.missingOutputs,
+        }
+        : null,
+    },
+    ...(v.userJacobian && userJacobian
+      ? {
+        userJacobian: {
+          ...v.userJacobian,
+          file: userJacobian.source,
+          points: userJacobian.points,
+          errors: userJacobian.errors,
+          fittedFactor: userJacobian.factor,
+          ...(userJacobian.referenceError !== undefined
+            ? { referenceError: userJacobian.referenceError }
+            : {}),
+        },
+      }
+      : {}),
+    structure: {
+      ...(structure.layerNorm ? { layerNorm: structure.layerNorm } : {}),
+      probes: structure.probes,
+    },
+    scalingConsistent: v.scalingConsistent,
+    differentiationCorrect: v.differentiationCorrect,
+    fitDerivativesGood: v.fitDerivativesGood,
+    diagnosis: v.diagnosis,
   };
 }
 
-/** Terminal text: the fit table, the consistency lines, the diagnostics and the diagnosis. */
+/** A comparison's JSON with its worst points 1-based. */
+function oneBased(json: Record<string, unknown>): Record<string, unknown> {
+  const entries = json.entries as { worst: { point: number }[] }[];
+  return {
+    ...json,
+    entries: entries.map((e) => ({
+      ...e,
+      worst: e.worst.map((w) => ({ ...w, point: w.point + 1 })),
+    })),
+  };
+}
+
+/** A deep copy fit for JSON: non-finite numbers become `null`. */
+function jsonReady(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v)),
+  );
+}
+
+/** Terminal text: the verdict first, then the fit table, the value fit, the diagnostics. */
 export function formatCheckResult(r: CheckResult): string {
   const lines = [
-    `Model vs analytic reference (${r.points} points; autodiff, physical units):`,
+    formatVerdict(r.verdict),
+    "",
+    `Model vs analytic reference (${r.points} points; autodiff, physical units, the file's constants):`,
     formatComparisonTable(r.comparisons.fit),
     "",
     `Value fit: ${r.values.outputs.map((o) => `${o.name} R² ${o.r2.toFixed(4)}`).join(", ")}`,
@@ -133,7 +236,6 @@ export function formatCheckResult(r: CheckResult): string {
     );
   }
   if (r.diagnostics) lines.push("", formatDiagnostics(r.diagnostics));
-  lines.push("", `Diagnosis: ${r.verdict.diagnosis}`);
   return lines.join("\n");
 }
 

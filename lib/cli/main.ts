@@ -3,7 +3,8 @@
  * imports one file per command and calls the library. Only this folder prints.
  *
  * Exit codes: 0 on success, 2 for a usage error (unknown option, missing
- * argument), 1 for any other failure. Errors are one line, `error: <message>`,
+ * argument), 3 when `check --fail-on` names a cause the verdict found, 1 for
+ * any other failure. Errors are one line, `error: <message>`,
  * with the stack only under `--debug`.
  *
  * @module
@@ -16,7 +17,7 @@ import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
 import { planPaths } from "./_paths.ts";
 
-function buildProgram(): Command {
+function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command()
     .name("partials")
     .description(
@@ -101,9 +102,28 @@ function buildProgram(): Command {
       "--out <dir>",
       "folder for jacobian_results.csv, prediction.csv, metrics.json, report.html",
     )
+    .option(
+      "--jacobian <file>",
+      "your own Jacobian CSV (input columns, df1_dx1 …, optionally df1_dx1_true …) to test against the model's",
+    )
+    .option("--data <file>", "your training data CSV (inputs and outputs, physical units)")
+    .option("--rtol <number>", "table: relative tolerance per entry (default 0.05)")
+    .option(
+      "--atol <number>",
+      "table: absolute tolerance per entry, × the entry's range (default 0.05)",
+    )
+    .option("--r2-min <number>", "verdict: smallest value R² for the values to fit (default 0.99)")
+    .option(
+      "--fit-tol <number>",
+      "verdict: largest Jacobian error / output row's largest |∂f/∂x| for the derivatives to fit (default 0.05)",
+    )
+    .option(
+      "--fail-on <causes>",
+      "exit 3 when one of these causes is found: comma list of scaling-file, user-jacobian, architecture, underfit, derivative-fit, or any",
+    )
     .action(async (opts) => {
       const { runCheck } = await import("./commands/check.ts");
-      await runCheck(opts);
+      setExitCode(await runCheck(opts));
     });
 
   program
@@ -205,11 +225,12 @@ async function resolveCommandPaths(command: Command): Promise<void> {
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   enterUserDirectory();
-  const program = buildProgram();
+  let exitCode = 0;
+  const program = buildProgram((code) => exitCode = code);
   const debug = args.includes("--debug");
   try {
     await program.parseAsync([...args], { from: "user" });
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has already printed its one-line message; help and version exit 0.

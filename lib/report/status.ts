@@ -21,12 +21,23 @@ export type CauseCode =
   | "derivative-fit"
   | "ok";
 
+/** A scaling row's constants: min/max, or mean/std for a z-score row. */
+export type SuspectConstants =
+  | { readonly min: number; readonly max: number }
+  | { readonly mean: number; readonly std: number };
+
 /** A scaling row whose constants disagree with the model (`verdict.scaling.suspects[]`). */
 export interface ScalingSuspect {
   readonly variable: string;
   readonly kind: "swap" | "range" | string;
-  readonly file?: { readonly min: number; readonly max: number };
-  readonly implied?: { readonly min: number; readonly max: number };
+  readonly file?: SuspectConstants;
+  readonly implied?: SuspectConstants;
+}
+
+/** `[min, max]` or `mean m, std s`, with `digits` significant digits. */
+function constantsText(c: SuspectConstants, digits: number): string {
+  const f = (v: number) => Number(v.toPrecision(digits)).toString();
+  return "min" in c ? `[${f(c.min)}, ${f(c.max)}]` : `mean ${f(c.mean)}, std ${f(c.std)}`;
 }
 
 /** The hypotheses tested on the user's own Jacobian (`verdict.userJacobian.hypothesis`). */
@@ -201,9 +212,7 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
         suspects.map((s) =>
           `${s.variable} (${s.kind}${
             s.file && s.implied
-              ? `: file [${s.file.min}, ${s.file.max}], implied [${s.implied.min.toPrecision(4)}, ${
-                s.implied.max.toPrecision(4)
-              }]`
+              ? `: file ${constantsText(s.file, 17)}, implied ${constantsText(s.implied, 4)}`
               : ""
           })`
         ).join(", ")

@@ -123,7 +123,8 @@ export function auditData(
     outsidePoints: outside.slice(0, 20),
     missingOutputs: scaling.outputs.filter((s) => column(s.name) < 0).map((s) => s.name),
     finding: finding("data-range", differing.length > 0, worst?.change ?? 0, tolerance, {
-      measure: "largest change between a scaling row's constants and the data's, as a fraction of the row's range (or std)",
+      measure:
+        "largest change between a scaling row's constants and the data's, as a fraction of the row's range (or std)",
       absent: "every row's constants are the data's own min/max (or mean/std)",
       rows: differing.map((c) => c.variable),
     }),

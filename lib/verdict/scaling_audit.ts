@@ -78,6 +78,12 @@ export interface ScalingAuditOptions {
   materiality?: number;
   /** @default {12} */
   iterations?: number;
+  /**
+   * The model's normalized Jacobian `[N, m, n]` at the file's normalized
+   * points, when already computed (saves the first finite differences).
+   * @default {undefined}
+   */
+  initialJacobian?: Float64Array;
 }
 
 /** One scaling row with the constants the model implies for it. */
@@ -160,6 +166,8 @@ export interface ScalingAudit {
   readonly correctedR2: readonly number[];
   /** Levenberg–Marquardt iterations run (batched over the rows fitted alone, then the joint fit). */
   readonly iterations: number;
+  /** Whether the audit ran (it needs {@linkcode minimumAuditPoints} points); `rows` is empty when not. */
+  readonly tested: boolean;
   readonly outputFinding: Finding<"output-scaling">;
   readonly inputFinding: Finding<"input-scaling">;
 }
@@ -199,11 +207,12 @@ export async function auditScaling(
     );
   }
   const N = x.length / n;
-  if (!Number.isInteger(N) || N < 2 || reference.length !== N * m) {
+  if (!Number.isInteger(N) || reference.length !== N * m) {
     throw new TypeError(
-      `Cannot audit the scaling: ${x.length} input values and ${reference.length} reference values do not make [N ≥ 2, ${n}] and [N, ${m}]`,
+      `Cannot audit the scaling: ${x.length} input values and ${reference.length} reference values do not make [N, ${n}] and [N, ${m}]`,
     );
   }
+  if (N < minimumAuditPoints(n, m)) return untestedAudit(scaling, N, minimumAuditPoints(n, m));
   const fileIn = scaling.inputs;
   const fileOut = scaling.outputs;
   // Targets in each output row's file-normalized units.
@@ -273,6 +282,8 @@ export async function auditScaling(
 
   // --- Each row's correction alone: inputs by LM (batched), outputs in closed form.
   const identity = identityParams(n, m);
+  // The given Jacobian is at the file's points: usable only if no input swap moved them.
+  const jacobianAtU = inputSwap?.decisive ? undefined : options.initialJacobian;
   const solo = await fitVariants(
     ctx,
     u,
@@ -280,6 +291,7 @@ export async function auditScaling(
     outMap,
     fileIn.map((_, j) => ({ inputs: [j], outputs: [] })),
     o.iterations,
+    jacobianAtU,
   );
   let iterations = solo.iterations;
   const soloParams: Float64Array[] = solo.results.map((r) => r.params);
@@ -321,10 +333,22 @@ export async function auditScaling(
     decisive(errorSwapped, mean(soloErrors[best]!), soloErrors[best]!)
   ) {
     flagged.set(best, soloParams[best]!);
-  } else {
-    // --- No single row suffices: every row jointly.
+  } else if (sumOf(soloShares.map((v) => Math.max(0, v))) >= o.share) {
+    // --- No single row suffices, but together they might: every row jointly,
+    // from the rows' own corrections combined (or the file's, if that is better).
+    const combined = identity.slice();
+    fileIn.forEach((_, j) => {
+      combined[j] = soloParams[j]![j]!;
+      combined[n + j] = soloParams[j]![n + j]!;
+    });
+    outMap.forEach((_, i) => {
+      combined[2 * n + i] = soloParams[n + i]![2 * n + i]!;
+      combined[2 * n + m + i] = soloParams[n + i]![2 * n + m + i]!;
+    });
     const all = [{ inputs: fileIn.map((_, j) => j), outputs: outMap.map((_, i) => i) }];
-    const joint = await fitVariants(ctx, u, ynBase, outMap, all, o.iterations);
+    const joint = await fitVariants(ctx, u, ynBase, outMap, all, o.iterations, jacobianAtU, [
+      combined,
+    ]);
     iterations += joint.iterations;
     const { params, errors } = joint.results[0]!;
     if (decisive(errorSwapped, mean(errors), errors)) {
@@ -366,7 +390,14 @@ export async function auditScaling(
       ? scalerFromAffine(s, p[j]! * baseIn[j]!.scale, p[j]! * baseIn[j]!.offset + p[n + j]!)
       : numbers;
     if (swappedIn || p) {
-      suspects.push(suspectOf(s, "input", corrected ?? numbers, swappedIn ? fileIn[inRows[j]!]!.name : undefined));
+      suspects.push(
+        suspectOf(
+          s,
+          "input",
+          corrected ?? numbers,
+          swappedIn ? fileIn[inRows[j]!]!.name : undefined,
+        ),
+      );
     }
     return corrected ?? numbers;
   });
@@ -410,6 +441,7 @@ export async function auditScaling(
     errorCorrected,
   };
   return {
+    tested: true,
     errorFile,
     errorSwapped,
     errorCorrected,
@@ -430,6 +462,48 @@ export async function auditScaling(
       ...common,
       rows: names("input"),
     }),
+  };
+}
+
+/**
+ * Fewest points the audit fits `2n + 2m` constants with: twice as many values
+ * (`N·m`) as constants, and at least 8 points.
+ */
+export function minimumAuditPoints(n: number, m: number): number {
+  return Math.max(8, Math.ceil((4 * (n + m)) / m));
+}
+
+/** The audit of too few points: nothing tested, nothing named. */
+function untestedAudit(scaling: Scaling, N: number, needed: number): ScalingAudit {
+  const detail = {
+    tested: false,
+    absent: `not tested: ${N} points, the audit needs at least ${needed}`,
+    rows: [],
+  };
+  const none: SwapSearch = {
+    side: "output",
+    tried: 0,
+    mode: "values",
+    assignment: scaling.outputs.map((_, i) => i),
+    errorBefore: NaN,
+    errorAfter: NaN,
+    decisive: false,
+  };
+  return {
+    tested: false,
+    errorFile: NaN,
+    errorSwapped: NaN,
+    errorCorrected: NaN,
+    share: 0,
+    fit: "row",
+    outputSwap: none,
+    rows: [],
+    suspects: [],
+    corrected: scaling,
+    correctedR2: scaling.outputs.map(() => NaN),
+    iterations: 0,
+    outputFinding: finding("output-scaling", false, NaN, SCALING_AUDIT_DEFAULTS.share, detail),
+    inputFinding: finding("input-scaling", false, NaN, SCALING_AUDIT_DEFAULTS.share, detail),
   };
 }
 
@@ -631,12 +705,19 @@ async function fitVariants(
   outMap: readonly OutputMap[],
   variants: readonly Variant[],
   maxIterations: number,
+  jacobianAtU?: Float64Array,
+  starts?: readonly Float64Array[],
 ): Promise<{ results: { params: Float64Array; errors: number[] }[]; iterations: number }> {
   const { model, N, n, m, t, sst } = ctx;
   const w = outMap.map((om) => 1 / Math.sqrt(sst[om.target]!));
   const states = variants.map((v) => ({
-    free: [...v.inputs, ...v.inputs.map((j) => n + j), ...v.outputs.map((i) => 2 * n + i), ...v
-      .outputs.map((i) => 2 * n + m + i)],
+    free: [
+      ...v.inputs,
+      ...v.inputs.map((j) => n + j),
+      ...v.outputs.map((i) => 2 * n + i),
+      ...v
+        .outputs.map((i) => 2 * n + m + i),
+    ],
     params: identityParams(n, m),
     xn: u,
     yn: ynBase,
@@ -645,17 +726,33 @@ async function fitVariants(
     system: undefined as { A: Float64Array; g: Float64Array } | undefined,
     done: false,
   }));
-  const cost = (yn: Float64Array, p: Float64Array) =>
-    sumOf(outputErrors(ctx, outMap, yn, 0, p));
+  const cost = (yn: Float64Array, p: Float64Array) => sumOf(outputErrors(ctx, outMap, yn, 0, p));
   for (const s of states) s.cost = cost(s.yn, s.params);
+  if (starts) {
+    // Move to a given start where it fits better than the identity.
+    const batch = new Float64Array(starts.length * N * n);
+    starts.forEach((p, v) => batch.set(applyInputAffine(u, p, N, n), v * N * n));
+    const yb = await model.forward(batch, starts.length * N);
+    starts.forEach((p, v) => {
+      const s = states[v]!;
+      const yn = yb.slice(v * N * m, (v + 1) * N * m);
+      const c = cost(yn, p);
+      if (c < s.cost) {
+        [s.params, s.xn, s.yn, s.cost] = [
+          p.slice(),
+          batch.slice(v * N * n, (v + 1) * N * n),
+          yn,
+          c,
+        ];
+      }
+    });
+  }
   let iterations = 0;
   while (iterations < maxIterations && states.some((s) => !s.done)) {
     iterations++;
     // Jacobian columns of the free inputs, for the variants that need a new system.
     const need = states.filter((s) => !s.done && s.system === undefined);
-    const columns = need.flatMap((s) =>
-      s.free.filter((q) => q < n).map((j) => ({ state: s, j }))
-    );
+    const columns = need.flatMap((s) => s.free.filter((q) => q < n).map((j) => ({ state: s, j })));
     const shifted = new Float64Array(2 * columns.length * N * n);
     columns.forEach(({ state, j }, c) => {
       for (const side of [0, 1]) {
@@ -672,6 +769,11 @@ async function fitVariants(
     for (const s of need) {
       const P = s.free.length;
       const dyn = new Map<number, (k: number, i: number) => number>();
+      if (s.xn === u && jacobianAtU) {
+        for (const q of s.free) {
+          if (q < n) dyn.set(q, (k, i) => jacobianAtU[(k * m + i) * n + q]!);
+        }
+      }
       columns.forEach(({ state, j }, c) => {
         if (state !== s) return;
         const plus = 2 * c * N * m;
@@ -727,7 +829,7 @@ async function fitVariants(
         s.cost = c;
         s.lambda = Math.max(s.lambda / 3, 1e-9);
         s.system = undefined;
-        if (improvement < 1e-6) s.done = true;
+        if (improvement < CONVERGED) s.done = true;
       } else {
         s.lambda *= 4;
         if (s.lambda > 1e8) s.done = true;
@@ -742,6 +844,12 @@ async function fitVariants(
     iterations,
   };
 }
+
+/**
+ * A fit stops when a step lowers its cost by less than this share: the implied
+ * constants are then settled to well below the audit's materiality.
+ */
+const CONVERGED = 1e-4;
 
 /** Central-difference step (normalized units) on the float64 model: error ~1e-10. */
 const FD_STEP = 1e-5;

@@ -224,9 +224,7 @@ function describe(
   const out = minMax ? "range(f_i)" : "dy_i/dŷ_i";
   const inp = minMax ? "range(x_j)" : "dx_j/dx̂_j";
   const right = `∂f_i/∂x_j = ∂f̂_i/∂x̂_j · ${out} / ${inp}`;
-  const code = minMax
-    ? " (in the report's loop: jacobians[m, n] / range_x[n] * range_f[m])"
-    : "";
+  const code = minMax ? " (in the report's loop: jacobians[m, n] / range_x[n] * range_f[m])" : "";
   switch (h) {
     case "correct":
       return `Your Jacobian is the model's: ${right}.`;

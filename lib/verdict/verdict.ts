@@ -162,11 +162,13 @@ export function renderVerdict(e: VerdictEvidence): Verdict {
   const worst = e.r2.reduce((a, b) => (b.r2 < a.r2 || Number.isNaN(b.r2) ? b : a));
   const best = e.r2.reduce((a, b) => (b.r2 > a.r2 ? b : a));
   const withCorrected = corrected ? " (with the corrected scaling constants)" : "";
-  const fitLine = `off by up to ${pct(e.fit.value)} of ${e.fit.output}'s largest |∂${e.fit.output}/∂x|` +
+  const times = (v: number) => (v >= 1 ? `${v.toPrecision(2)} times` : `${pct(v)} of`);
+  const fitLine =
+    `off by up to ${times(e.fit.value)} ${e.fit.output}'s largest |∂${e.fit.output}/∂x|` +
     (e.fit.entry
-      ? ` (worst entry ${e.fit.entry.label}: ${e.fit.entry.calc.toPrecision(3)} where the reference is ${
-        e.fit.entry.ref.toPrecision(3)
-      }, point ${e.fit.entry.point})`
+      ? ` (worst entry ${e.fit.entry.label}: ${
+        e.fit.entry.calc.toPrecision(3)
+      } where the reference is ${e.fit.entry.ref.toPrecision(3)}, point ${e.fit.entry.point})`
       : "");
 
   let summary: string;
@@ -190,9 +192,10 @@ export function renderVerdict(e: VerdictEvidence): Verdict {
       break;
     case "user-jacobian": {
       const u = e.userJacobian!;
-      summary = `Your Jacobian (${u.source}, ${u.points} points) is not the model's: it differs by ${
-        sci(u.errors.correct ?? NaN)
-      } of a row's scale (> ${u.tolerance}); ${hypothesisPhrase(u)}.`;
+      summary =
+        `Your Jacobian (${u.source}, ${u.points} points) is not the model's: it differs by ${
+          sci(u.errors.correct ?? NaN)
+        } of a row's scale (> ${u.tolerance}); ${hypothesisPhrase(u)}.`;
       action = u.formula;
       break;
     }
@@ -203,7 +206,9 @@ export function renderVerdict(e: VerdictEvidence): Verdict {
         r2s(worst.r2)
       } (${worst.name})${withCorrected}, and its first-layer LayerNorm (${
         s.layerNorm!.node
-      }) over all ${s.layerNorm!.k} inputs removes their common shift and scale: a common ${probe.direction} of the normalized inputs moves the model's outputs by ${
+      }) over all ${
+        s.layerNorm!.k
+      } inputs removes their common shift and scale: a common ${probe.direction} of the normalized inputs moves the model's outputs by ${
         sci(probe.ratio)
       } of what it moves the reference's (${probe.reference.toPrecision(2)} of their spread).`;
       action =
@@ -211,43 +216,59 @@ export function renderVerdict(e: VerdictEvidence): Verdict {
       break;
     }
     case "underfit":
-      summary = `The values do not fit: R² as low as ${r2s(worst.r2)} (${worst.name}) < --r2-min ${
-        t.r2Min
-      }${withCorrected}, and no structural cause was found (${structurePhrase(e.structure)}).`;
+      summary = `The values do not fit: R² as low as ${
+        r2s(worst.r2)
+      } (${worst.name}) < --r2-min ${t.r2Min}${withCorrected}, and no structural cause was found (${
+        structurePhrase(e.structure)
+      }).`;
       action =
         "Train longer, on more data, or a larger model, and check the training data; derivatives of a model that does not fit its values are not worth comparing yet.";
       break;
     case "derivative-fit":
-      summary = `The values fit (R² ≥ ${r2s(worst.r2)} ≥ --r2-min ${t.r2Min})${withCorrected} but the derivatives do not: ${fitLine} > --fit-tol ${t.fitTol}.`;
+      summary = `The values fit (R² ≥ ${
+        r2s(worst.r2)
+      } ≥ --r2-min ${t.r2Min})${withCorrected} but the derivatives do not: ${fitLine} > --fit-tol ${t.fitTol}.`;
       action =
         "A fit of values does not constrain derivatives: refit with derivative information (partials refit), or sample the inputs more densely.";
       break;
     case "ok":
       summary = `The model matches the reference at these ${e.points} points: values R² ≥ ${
         r2s(worst.r2)
-      } (≥ ${t.r2Min}), Jacobian within ${pct(e.fit.value)} of each output row's largest |∂f/∂x| (≤ --fit-tol ${t.fitTol}); nothing else was found.`;
+      } (≥ ${t.r2Min}), Jacobian within ${
+        pct(e.fit.value)
+      } of each output row's largest |∂f/∂x| (≤ --fit-tol ${t.fitTol}); nothing else was found.`;
       action = "Nothing to fix.";
       break;
   }
   void best;
 
   const evidence = [
-    `${mark(f.differentiation.holds)} differentiation: float32 autodiff vs float64 finite differences of the onnxruntime copy differ by ${
+    `${
+      mark(f.differentiation.holds)
+    } differentiation: float32 autodiff vs float64 finite differences of the onnxruntime copy differ by ${
       sci(f.differentiation.value)
     } of the worst entry's range (${e.differentiationEntry}; limit ${t.differentiation}).`,
-    `${mark(f.chainRule.holds)} chain rule: diag(dy/dŷ)·Ĵ·diag(dx̂/dx) with the file's constants equals autodiff of normalize → model → denormalize to ${
+    `${
+      mark(f.chainRule.holds)
+    } chain rule: diag(dy/dŷ)·Ĵ·diag(dx̂/dx) with the file's constants equals autodiff of normalize → model → denormalize to ${
       sci(f.chainRule.value)
     } of each row's scale (limit ${t.chainRule}); this checks the arithmetic of the de-normalization, not the constants.`,
-    `${mark(f.outputScaling.holds || f.inputScaling.holds)} scaling constants vs the reference's values through the model: ${
-      scalingEvidence(e.scaling)
-    }`,
+    e.scaling.tested
+      ? `${
+        mark(f.outputScaling.holds || f.inputScaling.holds)
+      } scaling constants vs the reference's values through the model: ${
+        scalingEvidence(e.scaling)
+      }`
+      : `– scaling constants: ${f.outputScaling.detail.absent}.`,
     e.data
       ? `${mark(e.data.finding.holds)} training data (${e.data.source}, ${e.data.rows} rows): ${
         dataEvidence(e.data)
       }`
       : "– training data: not tested (give --data SAMPLES.csv).",
     e.userJacobian
-      ? `${mark(e.userJacobian.finding.holds)} your Jacobian (${e.userJacobian.source}, ${e.userJacobian.points} points): ${
+      ? `${
+        mark(e.userJacobian.finding.holds)
+      } your Jacobian (${e.userJacobian.source}, ${e.userJacobian.points} points): ${
         hypothesisPhrase(e.userJacobian)
       }${
         e.userJacobian.referenceError !== undefined
@@ -263,7 +284,9 @@ export function renderVerdict(e: VerdictEvidence): Verdict {
     `${mark(f.valueFit.holds)} value fit${withCorrected}: R² ${
       e.r2.map((o) => `${o.name} ${r2s(o.r2)}`).join(", ")
     } (limit ${t.r2Min}).`,
-    `${mark(f.derivativeFit.holds)} derivative fit${withCorrected}: ${fitLine} (limit ${t.fitTol}); ${e.passing.pass} of ${e.passing.of} entries pass rtol ${t.rtol}, atol ${t.atol} × entry range at every point.`,
+    `${
+      mark(f.derivativeFit.holds)
+    } derivative fit${withCorrected}: ${fitLine} (limit ${t.fitTol}); ${e.passing.pass} of ${e.passing.of} entries pass rtol ${t.rtol}, atol ${t.atol} × entry range at every point.`,
   ];
   return {
     cause,
@@ -296,9 +319,9 @@ function mark(holds: boolean): string {
 
 function describeSuspect(s: ScalingSuspect): string {
   return s.kind === "swap"
-    ? `${s.variable} holds ${s.with}'s constants (file ${formatConstants(s.file)}; the model implies ${
-      formatConstants(s.implied)
-    })`
+    ? `${s.variable} holds ${s.with}'s constants (file ${
+      formatConstants(s.file)
+    }; the model implies ${formatConstants(s.implied)})`
     : `${s.variable}: file ${formatConstants(s.file)}, the model implies ${
       formatConstants(s.implied)
     } (${pct(s.change)} of its range off)`;
@@ -312,7 +335,9 @@ function scalingSummary(e: VerdictEvidence): string {
   if (swaps.length > 0) {
     const side = swaps[0]!.side;
     parts.push(
-      `the ${side} rows ${swaps.map((s) => s.variable).join(" and ")} of the scaling file are swapped${
+      `the ${side} rows ${
+        swaps.map((s) => s.variable).join(" and ")
+      } of the scaling file are swapped${
         side === "output" && a.outputSwap.mode === "rows" ? " (whole rows)" : ""
       }`,
     );
@@ -325,7 +350,9 @@ function scalingSummary(e: VerdictEvidence): string {
     );
   }
   if (a.suspects.length > 0) {
-    const msg = `The scaling constants are inconsistent with the model: ${parts.join(", and ")}; correcting ${
+    const msg = `The scaling constants are inconsistent with the model: ${
+      parts.join(", and ")
+    }; correcting ${
       a.suspects.length === 1 ? "it" : "them"
     } takes the value error (mean 1 − R²) from ${a.errorFile.toPrecision(3)} to ${
       a.errorCorrected.toPrecision(3)
@@ -375,7 +402,9 @@ function hypothesisPhrase(u: UserJacobianAudit): string {
   const err = (h: keyof UserJacobianAudit["errors"]) => sci(u.errors[h] ?? NaN);
   switch (u.hypothesis) {
     case "correct":
-      return `equals the model's correctly de-normalized Jacobian to ${err("correct")} of a row's scale (limit ${u.tolerance})`;
+      return `equals the model's correctly de-normalized Jacobian to ${
+        err("correct")
+      } of a row's scale (limit ${u.tolerance})`;
     case "factor":
       return `it is ${Number(u.factor.toPrecision(4))} × the model's Jacobian (to ${
         err("factor")
