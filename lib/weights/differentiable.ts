@@ -65,8 +65,12 @@ export function initializerFromParameters(
   }
   const shapes = new Map(map.keys.map((k) => [k.key, k.shape]));
   return tf.tidy(() => {
-    const value = replay(source.recipe, params, shapes, name);
-    return tf.reshape(value, [...init.dims]);
+    const value = tf.reshape(replay(source.recipe, params, shapes, name), [...init.dims]);
+    // A reshape shares its data with the parameter. tfjs-backend-wasm 4.22 caches MatMul
+    // operands by data id, so a parameter used in MatMuls both as it is and reshaped (two
+    // shapes, one data id) reads out of bounds: give such a view its own data.
+    const shared = [...params.values()].some((p) => p.dataId === value.dataId);
+    return shared ? tf.mul(value, tf.scalar(1)) : value;
   });
 }
 

@@ -9,7 +9,9 @@ Two small models, written for these tests from the definitions of the layers the
   turns into new initializers: ``coeffs`` [2, h, n, g] through two slices ``coeffs[0:1]`` (cosine
   terms) and ``coeffs[1:2]`` (sine terms) of a Fourier-series layer (FourierKAN's definition:
   y_o = sum_{i,k} a_oik cos(k x_i) + b_oik sin(k x_i)), ``biases[1]`` (indexing), ``mix.T``,
-  ``head.reshape(h, m)`` and ``torch.cat([skip_a, skip_b], 1).T`` (a concatenation).
+  ``head.reshape(h, m)`` and ``torch.cat([skip_a, skip_b], 1).T`` (a concatenation); and one
+  parameter ``gate`` [h, n] used six ways at once: as itself, ``gate.T``, ``gate.reshape(n, h)``,
+  ``gate[0:2]``, ``gate[2:5]`` and ``torch.cat([gate, gate], 1)``.
 
 Each folder holds, beside this script:
   model.onnx          ``torch.onnx.export(model, torch.randn(1, 4), path)``: torch's defaults
@@ -73,6 +75,7 @@ class ViewsNet(nn.Module):
         self.head = nn.Parameter(torch.randn(hidden * n_out) / hidden**0.5)
         self.skip_a = nn.Parameter(torch.randn(n_out, 1) * 0.3)
         self.skip_b = nn.Parameter(torch.randn(n_out, n_in - 1) * 0.3)
+        self.gate = nn.Parameter(torch.randn(hidden, n_in) * 0.3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = torch.arange(1, self.harmonics + 1, dtype=x.dtype)
@@ -83,7 +86,12 @@ class ViewsNet(nn.Module):
         h = torch.tanh(h + self.biases[1])
         h = torch.tanh(h @ self.mix.T)
         skip = torch.cat([self.skip_a, self.skip_b], 1).T  # [n, m]
-        return h @ self.head.reshape(self.hidden, self.n_out) + x @ skip
+        y = h @ self.head.reshape(self.hidden, self.n_out) + x @ skip
+        # One parameter, six uses: each folded form becomes its own initializer.
+        u = torch.tanh(x @ self.gate.T + x @ self.gate.reshape(N_IN, self.hidden))  # [N, h]
+        v = u[:, 0:2] @ self.gate[0:2] + u[:, 2:5] @ self.gate[2:5] + u @ self.gate  # [N, n]
+        w = u @ torch.cat([self.gate, self.gate], 1)  # [N, 2n]
+        return y + 0.1 * (v.sum(-1, keepdim=True) + w.sum(-1, keepdim=True))
 
 
 def perturbed(state, seed: int):
