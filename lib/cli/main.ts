@@ -17,6 +17,12 @@ import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
 import { planPaths } from "./_paths.ts";
 
+/** `--dtype`: precision of the derivative graph. */
+function dtypeOption(fallback: "float32" | "float64") {
+  return new Option("--dtype <dtype>", "precision of the derivative graph")
+    .choices(["float32", "float64"] as const).default(fallback);
+}
+
 function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command()
     .name("partials")
@@ -74,16 +80,50 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .addOption(
       new Option(
         "--method <method>",
-        "autodiff (tfjs, float32) or fd (central differences, float64 onnxruntime)",
-      )
-        .choices(["autodiff", "fd"] as const).default("autodiff" as const),
+        "graph (the derivative graph in onnxruntime; the default, autodiff when the graph has an op it cannot differentiate), autodiff (tfjs, float32) or fd (central differences, float64 onnxruntime)",
+      ).choices(["graph", "autodiff", "fd"] as const),
     )
+    .addOption(dtypeOption("float32"))
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
-    .requiredOption("--out <file>", "output CSV")
+    .requiredOption("--out <file>", "output CSV (- for standard output)")
     .action(async (opts) => {
       const { runJacobian } = await import("./commands/jacobian.ts");
       await runJacobian(opts);
+    });
+
+  program
+    .command("hessian")
+    .description(
+      "Hessians in physical units (the derivative graph applied twice), columns d2<out>_d<in>_d<in>",
+    )
+    .requiredOption("--model <file>", "ONNX model file")
+    .requiredOption("--inputs <file>", "inputs CSV, physical units")
+    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+    .addOption(dtypeOption("float64"))
+    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
+    .requiredOption("--out <file>", "output CSV (- for standard output)")
+    .action(async (opts) => {
+      const { runHessian } = await import("./commands/hessian.ts");
+      await runHessian(opts);
+    });
+
+  program
+    .command("export-jacobian")
+    .description(
+      "The derivative graph as a standalone ONNX model: input x, outputs y and J (and H), physical units",
+    )
+    .requiredOption("--model <file>", "ONNX model file")
+    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+    .addOption(dtypeOption("float32"))
+    .option("--hessian", "also output the Hessians H [N, m, n, n]")
+    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
+    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
+    .requiredOption("--out <file>", "output ONNX file")
+    .action(async (opts) => {
+      const { runExportJacobian } = await import("./commands/export_jacobian.ts");
+      await runExportJacobian(opts);
     });
 
   program

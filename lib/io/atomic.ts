@@ -101,6 +101,77 @@ export async function writeFilesAtomic(
   }
 }
 
+/** A file being written piece by piece, atomically: appended to a temporary file, renamed at the end. */
+export interface AtomicFile {
+  /** Appends bytes. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes the temporary file and renames it over the destination. */
+  commit(): Promise<void>;
+  /** Closes and removes the temporary file; the destination is left as it was. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens `path` for writing in pieces (a result too large to hold in memory):
+ * the bytes go to a temporary file beside it, which `commit` renames into
+ * place; until then, as for {@linkcode writeFileAtomic}, a signal or `abort`
+ * removes the temporary file. Creates the parent folder when missing.
+ *
+ * @example Usage
+ * ```ts
+ * import { openAtomicFile } from "./atomic.ts";
+ * const path = `${await Deno.makeTempDir()}/out.txt`;
+ * const file = await openAtomicFile(path);
+ * await file.write(new TextEncoder().encode("hel"));
+ * await file.write(new TextEncoder().encode("lo"));
+ * await file.commit();
+ * if (await Deno.readTextFile(path) !== "hello") throw new Error("not written");
+ * ```
+ */
+export async function openAtomicFile(path: string): Promise<AtomicFile> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  if (writers++ === 0) setSignalGuard(true);
+  pending.add(tmp);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(tmp, { write: true, createNew: true });
+  } catch (error) {
+    pending.delete(tmp);
+    if (writers > 0 && --writers === 0) setSignalGuard(false);
+    throw error;
+  }
+  let open = true;
+  const finish = async (keep: boolean) => {
+    if (!open) return;
+    open = false;
+    try {
+      file.close();
+      if (keep) {
+        await Deno.rename(tmp, path);
+        pending.delete(tmp);
+      }
+    } finally {
+      if (pending.delete(tmp)) await Deno.remove(tmp).catch(() => {});
+      if (writers > 0 && --writers === 0) setSignalGuard(false);
+    }
+  };
+  return {
+    async write(bytes) {
+      if (!open) throw new Error(`Cannot write ${path}: the file is already closed`);
+      try {
+        for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+      } catch (error) {
+        await finish(false);
+        throw error;
+      }
+    },
+    commit: () => finish(true),
+    abort: () => finish(false),
+  };
+}
+
 /**
  * Removes every temporary file a write in progress has created, synchronously
  * (for a signal handler that is about to exit the process).

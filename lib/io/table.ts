@@ -6,7 +6,8 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { parseCsvRows, stringifyCsvRows } from "./_std_csv.ts";
+import { stringifyCsvRows } from "./_std_csv.ts";
+import { formatRows, NumericCsvParser } from "./csv_stream.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 /** A row-major float64 matrix with named columns: `data[r * columns.length + c]`. */
@@ -87,74 +88,10 @@ export function parseNumericCsv(
   source: string,
   options: ReadNumericCsvOptions = {},
 ): NumericTable {
-  const { allowNonFinite = false, requiredColumns = [] } = options;
-  let rows: string[][];
-  try {
-    rows = parseCsvRows(text.replace(/^\uFEFF/, ""));
-  } catch (error) {
-    throw new SyntaxError(`Cannot parse ${source}: ${(error as Error).message}`);
-  }
-  // Blank lines are not rows.
-  const lines = rows
-    .map((cells, i) => ({ cells, line: i + 1 }))
-    .filter(({ cells }) => !(cells.length === 1 && cells[0]!.trim() === "") && cells.length > 0);
-  const header = lines[0];
-  if (header === undefined) throw new SyntaxError(`Cannot read ${source}: the file is empty`);
-  const columns = header.cells.map((c) => c.trim());
-  columns.forEach((name, i) => {
-    if (name === "") {
-      throw new SyntaxError(`Cannot read ${source}: header column ${i + 1} has no name`);
-    }
-    if (columns.indexOf(name) !== i) {
-      throw new SyntaxError(`Cannot read ${source}: header names column "${name}" twice`);
-    }
-  });
-  for (const required of requiredColumns) {
-    if (!columns.includes(required)) {
-      throw new SyntaxError(
-        `Cannot read ${source}: missing column "${required}" (header has ${columns.join(", ")})`,
-      );
-    }
-  }
-  const body = lines.slice(1);
-  if (body.length === 0) {
-    throw new SyntaxError(`Cannot read ${source}: no data rows after the header`);
-  }
-  const width = columns.length;
-  const data = new Float64Array(body.length * width);
-  body.forEach(({ cells, line }, r) => {
-    if (cells.length !== width) {
-      throw new SyntaxError(
-        `Cannot read ${source}: row at line ${line} has ${cells.length} cells, the header has ${width}`,
-      );
-    }
-    cells.forEach((cell, c) => {
-      const value = parseNumber(cell);
-      if (value === undefined) {
-        throw new SyntaxError(
-          `Cannot read ${source}: line ${line}, column "${columns[c]}": "${cell}" is not a number`,
-        );
-      }
-      if (!allowNonFinite && !Number.isFinite(value)) {
-        throw new SyntaxError(
-          `Cannot read ${source}: line ${line}, column "${
-            columns[c]
-          }": ${cell.trim()} is not finite`,
-        );
-      }
-      data[r * width + c] = value;
-    });
-  });
-  return { columns, rows: body.length, data };
-}
-
-function parseNumber(cell: string): number | undefined {
-  const s = cell.trim();
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-  if (/^nan$/i.test(s)) return NaN;
-  if (/^\+?inf(inity)?$/i.test(s)) return Infinity;
-  if (/^-inf(inity)?$/i.test(s)) return -Infinity;
-  return undefined;
+  const parser = new NumericCsvParser(source, options);
+  parser.push(text);
+  parser.end();
+  return { columns: parser.columns!, rows: parser.rowCount, data: parser.take() };
 }
 
 /**
@@ -205,14 +142,8 @@ export async function readBinaryFile(path: string): Promise<Uint8Array> {
  * (shortest round-trip form), so reading the file back gives the same values.
  */
 export function formatNumericCsv(table: NumericTable): string {
-  const width = table.columns.length;
-  const rows: string[][] = [[...table.columns]];
-  for (let r = 0; r < table.rows; r++) {
-    const row: string[] = [];
-    for (let c = 0; c < width; c++) row.push(String(table.data[r * width + c]));
-    rows.push(row);
-  }
-  return stringifyCsvRows(rows);
+  return stringifyCsvRows([table.columns]) +
+    formatRows(table.data, table.rows, table.columns.length);
 }
 
 /** Writes a table as CSV, atomically (temporary file + rename). */

@@ -115,7 +115,7 @@ export function jacobiansToTable(x: NumericTable, jac: Jacobians): NumericTable 
       `Cannot tabulate Jacobians: ${jac.points} points beside ${x.rows} input rows`,
     );
   }
-  const entries = jac.outputs.flatMap((o) => jac.inputs.map((i) => jacobianColumnName(o, i)));
+  const entries = jacobianColumns(jac.outputs, jac.inputs);
   const columns = [...x.columns, ...entries];
   const seen = new Set<string>();
   for (const c of columns) {
@@ -131,4 +131,49 @@ export function jacobiansToTable(x: NumericTable, jac: Jacobians): NumericTable 
     data.set(jac.values.subarray(k * mn, (k + 1) * mn), k * width + xw);
   }
   return { columns, rows: x.rows, data };
+}
+
+/**
+ * Hessians of a function `R^n -> R^m` at `N` points, float64, row-major
+ * `[N, m, n, n]`: `values[((k * m + i) * n + j) * n + l] = ∂²y_i/∂x_j∂x_l` at
+ * point `k` (symmetric in `j`, `l`).
+ */
+export interface Hessians {
+  /** Number of points `N`. */
+  readonly points: number;
+  /** Output names, length `m`. */
+  readonly outputs: readonly string[];
+  /** Input names, length `n`. */
+  readonly inputs: readonly string[];
+  /** Entries, length `N * m * n * n`, shape `[N, m, n, n]` row-major. */
+  readonly values: Float64Array;
+}
+
+/**
+ * The CSV column name of one Hessian entry: `d2<out>_d<in>_d<in>`, e.g. `d2f1_dx1_dx2`.
+ *
+ * @example Usage
+ * ```ts
+ * import { hessianColumnName } from "./types.ts";
+ * if (hessianColumnName("f1", "x1", "x2") !== "d2f1_dx1_dx2") throw new Error("unexpected name");
+ * ```
+ */
+export function hessianColumnName(output: string, first: string, second: string): string {
+  return `d2${output}_d${first}_d${second}`;
+}
+
+/**
+ * The Hessian CSV columns: `d2<out>_d<in_j>_d<in_l>` for every output, then
+ * every `j`, then every `l` (the `[N, m, n, n]` order; both `(j, l)` and
+ * `(l, j)` are written).
+ */
+export function hessianColumns(outputs: readonly string[], inputs: readonly string[]): string[] {
+  return outputs.flatMap((o) =>
+    inputs.flatMap((a) => inputs.map((b) => hessianColumnName(o, a, b)))
+  );
+}
+
+/** The Jacobian CSV columns `d<out>_d<in>`, output-major. */
+export function jacobianColumns(outputs: readonly string[], inputs: readonly string[]): string[] {
+  return outputs.flatMap((o) => inputs.map((i) => jacobianColumnName(o, i)));
 }

@@ -1,15 +1,12 @@
 /**
- * `partials forward`: predictions in physical units.
+ * `partials forward`: predictions in physical units, read, computed and
+ * written a chunk of points at a time.
  *
  * @module
  */
 // deno-lint-ignore-file no-console
-import { concatColumns, makeTable } from "../../io/table.ts";
-import { writeCsvResult } from "../_write.ts";
 import type { ForwardEngine } from "../../surrogate/surrogate.ts";
-import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
-import { noteBatch } from "../_notes.ts";
-import { printWarnings, weightsOptions } from "../_weights.ts";
+import { streamPoints } from "../_stream.ts";
 
 /** Options of the `forward` command, as parsed. */
 export interface ForwardCommandOptions {
@@ -24,23 +21,17 @@ export interface ForwardCommandOptions {
 
 /** Runs the model on the inputs and writes input columns, then one column per output. */
 export async function runForward(options: ForwardCommandOptions): Promise<void> {
-  const { surrogate, inputTable, x, points } = await loadSurrogateWithInputs(options.model, {
-    inputs: options.inputs,
-    ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
-    ...weightsOptions(options),
+  const result = await streamPoints({
+    ...options,
+    label: "forward",
+    plan: (surrogate) => ({
+      columns: surrogate.outputs,
+      compute: (x) => surrogate.predict(x, { engine: options.engine }),
+    }),
   });
-  noteBatch(surrogate);
-  try {
-    printWarnings(surrogate.warnings);
-    const y = await surrogate.predict(x, { engine: options.engine });
-    const to = await writeCsvResult(
-      options.out,
-      concatColumns(inputTable, makeTable(surrogate.outputs, y)),
-    );
-    console.error(
-      `wrote ${points} predictions of ${surrogate.outputs.join(", ")} (${options.engine}) to ${to}`,
-    );
-  } finally {
-    await surrogate.dispose();
-  }
+  console.error(
+    `wrote ${result.points} predictions of ${
+      result.outputs.join(", ")
+    } (${options.engine}) to ${result.to}`,
+  );
 }

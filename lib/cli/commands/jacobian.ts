@@ -1,46 +1,61 @@
 /**
- * `partials jacobian`: Jacobians in physical units.
+ * `partials jacobian`: Jacobians in physical units, read, computed and
+ * written a chunk of points at a time.
  *
  * @module
  */
 // deno-lint-ignore-file no-console
-import { writeCsvResult } from "../_write.ts";
-import { jacobiansToTable } from "../../jacobian/types.ts";
-import type { JacobianMethod } from "../../surrogate/surrogate.ts";
-import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
-import { noteBatch } from "../_notes.ts";
-import { printWarnings, weightsOptions } from "../_weights.ts";
+import { jacobianColumns } from "../../jacobian/types.ts";
+import { UnsupportedDerivativeError } from "../../onnx/derivative/mod.ts";
+import type { GraphDtype, JacobianMethod } from "../../surrogate/surrogate.ts";
+import { streamPoints } from "../_stream.ts";
 
 /** Options of the `jacobian` command, as parsed. */
 export interface JacobianCommandOptions {
   model: string;
   inputs: string;
   scaling?: string;
-  method: JacobianMethod;
+  /** Unset: the derivative graph, or autodiff when the graph has an op it cannot differentiate. */
+  method?: JacobianMethod;
+  dtype?: GraphDtype;
   weights?: string;
   exportedWeights?: string;
   out: string;
 }
 
+const HOW: Readonly<Record<JacobianMethod, string>> = {
+  graph: "derivative graph, onnxruntime",
+  autodiff: "reverse-mode autodiff, tfjs float32",
+  fd: "central differences, float64",
+};
+
 /** Computes the Jacobians and writes input columns, then `d<out>_d<in>` output-major. */
 export async function runJacobian(options: JacobianCommandOptions): Promise<void> {
-  const { surrogate, inputTable, x, points } = await loadSurrogateWithInputs(options.model, {
-    inputs: options.inputs,
-    ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
-    ...weightsOptions(options),
+  let method: JacobianMethod = options.method ?? "graph";
+  const dtype = options.dtype ?? "float32";
+  const result = await streamPoints({
+    ...options,
+    label: "jacobian",
+    plan: (surrogate) => ({
+      columns: jacobianColumns(surrogate.outputs, surrogate.inputs),
+      async compute(x) {
+        if (method === "graph") {
+          try {
+            return (await surrogate.jacobian(x, { method, dtype })).values;
+          } catch (error) {
+            if (options.method !== undefined || !(error instanceof UnsupportedDerivativeError)) {
+              throw error;
+            }
+            console.error(`warning: ${error.message}; using --method autodiff`);
+            method = "autodiff";
+          }
+        }
+        return (await surrogate.jacobian(x, { method })).values;
+      },
+    }),
   });
-  noteBatch(surrogate);
-  try {
-    printWarnings(surrogate.warnings);
-    const jac = await surrogate.jacobian(x, { method: options.method });
-    const to = await writeCsvResult(options.out, jacobiansToTable(inputTable, jac));
-    const how = options.method === "autodiff"
-      ? "reverse-mode autodiff, float32"
-      : "central differences, float64";
-    console.error(
-      `wrote ${points} Jacobians [${jac.outputs.length} x ${jac.inputs.length}] (${how}) to ${to}`,
-    );
-  } finally {
-    await surrogate.dispose();
-  }
+  const how = method === "graph" ? `${HOW.graph} ${dtype}` : HOW[method];
+  console.error(
+    `wrote ${result.points} Jacobians [${result.outputs.length} x ${result.inputs.length}] (${how}) to ${result.to}`,
+  );
 }

@@ -39,17 +39,32 @@ export interface ProbeOptions {
   source: string;
 }
 
+/** What a probe measured. */
+export interface Probe {
+  /** Dims and element type of every value. */
+  readonly info: Map<string, ValueInfo>;
+  /**
+   * Small integer values computed at run time that are the same at both batch
+   * sizes (axes, shapes and indices derived from shapes), by name.
+   */
+  readonly values: Map<string, Float64Array>;
+}
+
+/** Integer values up to this many elements are recorded by the probe. */
+const MAX_RECORDED_VALUES = 64;
+
 /**
  * Runs `proto` with every node output exposed and returns what is known of
  * each value: its dims at the two probe batch sizes and its element type
- * (initializers and the input included).
+ * (initializers and the input included), and the small integer values that do
+ * not depend on the batch.
  *
  * @throws {Error} Naming the model if onnxruntime cannot load or run it.
  */
 export async function probeGraph(
   proto: onnxProto.onnx.IModelProto,
   options: ProbeOptions,
-): Promise<Map<string, ValueInfo>> {
+): Promise<Probe> {
   const copy = onnxProto.onnx.ModelProto.decode(onnxProto.onnx.ModelProto.encode(proto).finish());
   const graph = copy.graph!;
   const outputs = [...(graph.output ?? [])];
@@ -99,6 +114,7 @@ export async function probeGraph(
     const dims = (t.dims ?? []).map(toInt);
     info.set(t.name ?? "", { dims: dims.map((d): Dim => [d, d]), elemType: t.dataType ?? 0 });
   }
+  const values = new Map<string, Float64Array>();
   const [first, second] = runs as [Record<string, ort.Tensor>, Record<string, ort.Tensor>];
   for (const [name, a] of Object.entries(first)) {
     const b = second[name]!;
@@ -109,6 +125,13 @@ export async function probeGraph(
       );
     }
     info.set(name, { dims: a.dims.map((d, i): Dim => [d, b.dims[i]!]), elemType });
+    if ((a.type === "int64" || a.type === "int32") && a.size <= MAX_RECORDED_VALUES) {
+      const va = Array.from(a.data as ArrayLike<number | bigint>, Number);
+      const vb = Array.from(b.data as ArrayLike<number | bigint>, Number);
+      if (va.length === vb.length && va.every((v, i) => v === vb[i])) {
+        values.set(name, Float64Array.from(va));
+      }
+    }
     a.dispose();
     b.dispose();
   }
@@ -116,7 +139,7 @@ export async function probeGraph(
     dims: [[batches[0], batches[1]], [options.width, options.width]],
     elemType: options.elemType,
   });
-  return info;
+  return { info, values };
 }
 
 /**

@@ -50,6 +50,12 @@ export interface DerivativeModelOptions {
    * @default {false}
    */
   physicalIo?: boolean;
+  /**
+   * Names of the derivative model's input and outputs (taken when no value of
+   * the graph has them; the input and `y` only with `physicalIo`).
+   * @default {{ jacobian: "J", hessian: "H" }, the model's own input and output names}
+   */
+  names?: { input?: string; output?: string; jacobian?: string; hessian?: string };
 }
 
 /** A derivative model and the names of its values. */
@@ -145,13 +151,16 @@ export async function buildDerivativeModel(
   let seedScale: number[] | undefined;
   let divideBy: number[] | undefined;
   if (scaling && physicalIo) {
-    ({ proto, input, output } = withPhysicalUnits(proto, input, output, scaling, floatType));
+    ({ proto, input, output } = withPhysicalUnits(proto, input, output, scaling, floatType, {
+      input: options.names?.input ?? input,
+      output: options.names?.output ?? output,
+    }));
   } else if (scaling) {
     seedScale = scaling.inputs.map((f) => f.width / f.spread);
     divideBy = scaling.outputs.map((f) => f.width / f.spread);
   }
   const taken = new Set(namesOf(proto));
-  const jacobian = freshName("J", taken);
+  const jacobian = freshName(options.names?.jacobian ?? "J", taken);
   const source = model.source;
   const first = finish(
     await differentiateModel(proto, {
@@ -165,7 +174,7 @@ export async function buildDerivativeModel(
   let result = first;
   let hessian: string | undefined;
   if (order === 2) {
-    hessian = freshName("H", new Set(namesOf(first)));
+    hessian = freshName(options.names?.hessian ?? "H", new Set(namesOf(first)));
     result = finish(
       await differentiateModel(first, {
         input,
@@ -235,6 +244,7 @@ function withPhysicalUnits(
   output: string,
   scaling: NonNullable<DerivativeModelOptions["scaling"]>,
   floatType: number,
+  want: { input: string; output: string },
 ): { proto: onnxProto.onnx.ModelProto; input: string; output: string } {
   const graph = proto.graph ?? {};
   const taken = new Set(namesOf(proto));
@@ -246,9 +256,9 @@ function withPhysicalUnits(
   const xn = fresh(`${input}_normalized`);
   const yn = fresh(`${output}_normalized`);
   taken.delete(input);
-  const physicalIn = fresh(input);
   taken.delete(output);
-  const physicalOut = output === input ? fresh("y") : output;
+  const physicalIn = fresh(want.input);
+  const physicalOut = fresh(want.output === physicalIn ? "y" : want.output);
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   const constant = (values: readonly number[]) => {
     const name = fresh("scaling");

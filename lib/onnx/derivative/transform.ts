@@ -113,7 +113,18 @@ export async function differentiateModel(
       `Cannot differentiate ${source}: ${seedScale.length} seed scales for input width ${n}`,
     );
   }
-  const info = await probeGraph(proto, {
+  // Every op must have a rule: refuse before running anything.
+  (graph.node ?? []).forEach((node, index) => {
+    const domain = node.domain ?? "";
+    const opType = node.opType ?? "";
+    if ((domain === "" || domain === "ai.onnx") && TANGENT_RULES.has(opType)) return;
+    throw new UnsupportedDerivativeError(
+      domain === "" || domain === "ai.onnx" ? opType : `${domain}.${opType}`,
+      node.name || `${opType}#${index}`,
+      `has no derivative rule; supported: ${DIFFERENTIABLE_OPS.join(", ")}`,
+    );
+  });
+  const { info, values } = await probeGraph(proto, {
     input: options.input,
     width: n,
     batch: batchValue > 0 ? batchValue : null,
@@ -121,7 +132,7 @@ export async function differentiateModel(
     source,
   });
   const b = new GraphBuilder(opset, floatType, info, "∂/");
-  const d = new Differentiator(b, n, constantValues(graph));
+  const d = new Differentiator(b, n, new Map([...values, ...constantValues(graph)]));
   const tangents = new Map<string, Tangent>();
 
   // The seed: direction j moves input column j by seedScale[j], the same at every point.
@@ -136,15 +147,7 @@ export async function differentiateModel(
     if (inputTangents.every((t) => t === undefined)) return;
     const opType = node.opType ?? "";
     const name = node.name || `${opType}#${index}`;
-    const domain = node.domain ?? "";
-    const rule = domain === "" || domain === "ai.onnx" ? TANGENT_RULES.get(opType) : undefined;
-    if (!rule) {
-      throw new UnsupportedDerivativeError(
-        domain === "" ? opType : `${domain}.${opType}`,
-        name,
-        `has no derivative rule; supported: ${DIFFERENTIABLE_OPS.join(", ")}`,
-      );
-    }
+    const rule = TANGENT_RULES.get(opType)!;
     const view: RuleNode = {
       opType,
       name,

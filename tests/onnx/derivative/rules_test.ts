@@ -269,6 +269,18 @@ const CASES: Case[] = [
     ]),
   })),
   {
+    label: "ReduceSum and CumSum over axes computed from shapes at run time",
+    graph: sandwich([
+      node("Shape", ["z"], ["sh"]),
+      node("Shape", ["sh"], ["rank"]),
+      node("Sub", ["rank", "one"], ["last"]),
+      node("ReduceSum", ["z2", "last"], ["r"], [attr.int("keepdims", 1)]),
+      node("Squeeze", ["last"], ["axis"]),
+      node("CumSum", ["z", "axis"], ["c"]),
+      node("Mul", ["c", "r"], ["a"]),
+    ], [int64("one", [1])]),
+  },
+  {
     label: "CumSum along axis 1",
     graph: sandwich([node("CumSum", ["z", "axis"], ["a"])], [
       { name: "axis", dims: [], data: [1], dataType: DataType.INT64 },
@@ -405,6 +417,20 @@ Deno.test("differentiateModel(): every rule matches float64 central differences 
   for (const c of CASES) {
     await t.step(c.label, () => checkDerivatives(c.graph, c.options));
   }
+});
+
+Deno.test("differentiateModel() refuses an op without a rule, naming it and its node", async () => {
+  const { differentiateModel, UnsupportedDerivativeError } = await import(
+    "../../../lib/onnx/derivative/mod.ts"
+  );
+  const { dynamicModel } = await import("./_check.ts");
+  const model = dynamicModel(sandwich([{ ...node("Gizmo", ["z"], ["a"]), domain: "com.example" }]));
+  const error = await differentiateModel(model.proto, {
+    input: "x",
+    targets: [{ output: "y", name: "J" }],
+  }).then(() => undefined, (e: unknown) => e);
+  assert(error instanceof UnsupportedDerivativeError, String(error));
+  assert(error.message.includes('"com.example.Gizmo"') && error.message.includes('"gizmo_a"'));
 });
 
 Deno.test("the rule table covers every op the tfjs rebuild supports", async () => {
