@@ -231,11 +231,7 @@ float64 outputs and autograd Jacobians in physical units at the 200 points of
 `data/seed/olhs_input.csv`, for both state_dicts). `tests/corpus/corpus_test.ts` checks every
 model × export against them.
 """
-    text = intro + "\n" + "\n".join(sections)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    _write_bytes(path, (intro + "\n" + "\n".join(sections)).encode("utf-8"))
 
 
 if __name__ == "__main__":

@@ -322,19 +322,24 @@ class FourierKANLayer(nn.Module):
         return y.view(-1, self.out_features)
 
 
-class FourierKAN(nn.Module):
-    """A stack of FourierKANLayer, widths ``layers_hidden``."""
+class LayerStack(nn.Module):
+    """Layers applied in turn, held as ``self.layers`` (state_dict keys ``layers.0.…``)."""
 
-    def __init__(self, layers_hidden: List[int], grid_size: int = 4) -> None:
+    def __init__(self, layers: List[nn.Module]) -> None:
         super().__init__()
-        self.layers = nn.ModuleList(
-            [FourierKANLayer(i, o, grid_size) for i, o in zip(layers_hidden[:-1], layers_hidden[1:])]
-        )
+        self.layers = nn.ModuleList(layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x)
         return x
+
+
+class FourierKAN(LayerStack):
+    """A stack of FourierKANLayer, widths ``layers_hidden``."""
+
+    def __init__(self, layers_hidden: List[int], grid_size: int = 4) -> None:
+        super().__init__([FourierKANLayer(i, o, grid_size) for i, o in zip(layers_hidden[:-1], layers_hidden[1:])])
 
 
 # ---------------------------------------------------------------- Chebyshev KAN
@@ -367,19 +372,11 @@ class ChebyshevKANLayer(nn.Module):
         return y.view(-1, self.out_features)
 
 
-class ChebyshevKAN(nn.Module):
+class ChebyshevKAN(LayerStack):
     """A stack of ChebyshevKANLayer, widths ``layers_hidden``."""
 
     def __init__(self, layers_hidden: List[int], degree: int = 4) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(
-            [ChebyshevKANLayer(i, o, degree) for i, o in zip(layers_hidden[:-1], layers_hidden[1:])]
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        super().__init__([ChebyshevKANLayer(i, o, degree) for i, o in zip(layers_hidden[:-1], layers_hidden[1:])])
 
 
 # ------------------------------------------------------------- more MLP shapes
