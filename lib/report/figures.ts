@@ -463,12 +463,11 @@ export function heatmapFigure(input: HeatmapInput): Figure {
   return { svg, label };
 }
 
-/** One series of a {@linkcode pointsAgainstFigure}. */
-export interface PointsSeries {
-  readonly name: string;
-  /** y values, length N (non-positive values are drawn at the floor of a log axis). */
-  readonly y: ArrayLike<number>;
-}
+/**
+ * One series of a {@linkcode pointsAgainstFigure} (non-positive values are
+ * drawn at the floor of its log axis).
+ */
+export type PointsSeries = ScatterSeries;
 
 /** Input of {@linkcode pointsAgainstFigure}. */
 export interface PointsAgainstInput {
