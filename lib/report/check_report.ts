@@ -8,7 +8,6 @@
  * @module
  */
 import type { CheckResult } from "../check/check.ts";
-import { CHECK_TOLERANCES } from "../check/check.ts";
 import type { OracleParity } from "../check/oracle.ts";
 import type { JacobianComparison } from "../compare/jacobians.ts";
 import type { LayerNormFinding } from "../diagnose/types.ts";
@@ -68,6 +67,7 @@ export function inputRows(r: Pick<CheckResult, "points" | "droppedRows">): numbe
 export function renderCheckReport(r: CheckResult, options: CheckReportOptions = {}): string {
   const status = options.status ?? checkStatus(r, options.parity ? { parity: options.parity } : {});
   const rows = inputRows(r);
+  const fitTol = r.verdict.tolerances.fitTol;
   const n = r.inputs.length;
   const m = r.outputs.length;
   const sections: string[] = [renderStatus(status)];
@@ -78,8 +78,17 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
 
   // Heatmaps, one per comparison.
   const heatmaps: string[] = [
-    comparisonHeatmap("model vs reference", r.comparisons.fit, CHECK_TOLERANCES.fit),
+    comparisonHeatmap("model vs reference", r.comparisons.fit, fitTol),
   ];
+  if (r.corrected) {
+    heatmaps.push(
+      comparisonHeatmap(
+        "model vs reference with the corrected scaling constants",
+        r.corrected.fit,
+        fitTol,
+      ),
+    );
+  }
   if (options.userJacobian) {
     heatmaps.push(comparisonHeatmap("your Jacobian vs the model's", options.userJacobian));
   }
@@ -89,7 +98,7 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       "heatmaps",
       "Where the Jacobian is off",
       `<p>Each cell is one entry ∂f/∂x; its colour and number are the entry's largest error over the ${r.points} points divided by the largest |∂f/∂x| of the output's row (row-normalized: a constant entry does not make it explode). The model-vs-reference cells say "fail" above ${
-        formatThreshold(CHECK_TOLERANCES.fit)
+        formatThreshold(fitTol)
       }.</p>` + renderGrid(heatmaps),
     ),
   );
@@ -108,14 +117,14 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       rows,
     });
     const beyond = fig.counts.beyond.reduce((a, b) => a + b, 0);
-    const verdict = entry.rowNormalizedError <= CHECK_TOLERANCES.fit ? "ok" : "fail";
+    const verdict = entry.rowNormalizedError <= fitTol ? "ok" : "fail";
     const r2 = Number.isNaN(entry.r2)
       ? "R² n/a (the reference is constant)"
       : `R² ${formatR2(entry.r2)}`;
     const caption = `<strong>∂${escapeHtml(entry.output)}/∂${escapeHtml(entry.input)}</strong>: ` +
       `row-normalized error ${formatNumber(entry.rowNormalizedError)} <span class="${
         verdict === "ok" ? "ok" : "bad"
-      }">(${verdict}, threshold ${formatThreshold(CHECK_TOLERANCES.fit)})</span>, ${r2}` +
+      }">(${verdict}, threshold ${formatThreshold(fitTol)})</span>, ${r2}` +
       (beyond > 0
         ? `; ${beyond} point${
           beyond === 1 ? "" : "s"
@@ -147,8 +156,8 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       yLabel: "row-normalized error",
       series: r.outputs.map((_, i) => ({ name: seriesNames[i]!, y: perPoint[i]! })),
       rule: {
-        y: CHECK_TOLERANCES.fit,
-        label: `the threshold ${formatThreshold(CHECK_TOLERANCES.fit)}`,
+        y: fitTol,
+        label: `the threshold ${formatThreshold(fitTol)}`,
       },
     });
     return renderFigure(fig, `Error of each output's row against ${input}.`);
@@ -162,8 +171,8 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       yLabel: "row-normalized error",
       series: r.outputs.map((_, i) => ({ name: seriesNames[i]!, y: perPoint[i]! })),
       rule: {
-        y: CHECK_TOLERANCES.fit,
-        label: `the threshold ${formatThreshold(CHECK_TOLERANCES.fit)}`,
+        y: fitTol,
+        label: `the threshold ${formatThreshold(fitTol)}`,
       },
       logX: true,
     });
@@ -226,10 +235,13 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       "tables",
       "Tables",
       `<p>${escapeHtml(r.verdict.diagnosis)}</p>` +
+        `<h3>How the verdict was decided</h3><ul>${
+          r.verdict.evidence.map((e) => `<li>${escapeHtml(e)}</li>`).join("")
+        }</ul>` +
         comparisonTable(
           "Model vs analytic reference (autodiff, physical units)",
           r.comparisons.fit,
-          CHECK_TOLERANCES.fit,
+          fitTol,
         ) +
         comparisonTable(
           "Chain rule vs autodiff through the composition",

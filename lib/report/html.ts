@@ -202,8 +202,10 @@ export function renderStatus(status: Status): string {
     `<p class="verdict" data-cause="${escapeHtml(status.cause ?? "")}">Verdict: ${
       escapeHtml(status.headline)
     }</p>` +
+    (status.summary ? `<p>${escapeHtml(status.summary)}</p>` : "") +
+    (status.action ? `<p><strong>What to do:</strong> ${escapeHtml(status.action)}</p>` : "") +
     (status.causes && status.causes.length > 1
-      ? `<p>All causes found, in order: ${escapeHtml(status.causes.join(", "))}</p>`
+      ? `<p>All causes found, in decision order: ${escapeHtml(status.causes.join(", "))}</p>`
       : "") +
     `<ul>${items}</ul></section>`;
 }

@@ -54,7 +54,14 @@ export function renderVerifyIndex(
           : `✗ fails: ${failed.join(", ").toLowerCase()}`,
         className: e.status.outcome === "pass" ? "ok" : "bad",
       },
-      e.status.cause ?? e.status.headline,
+      e.status.cause !== undefined
+        ? {
+          text: `${e.status.cause}: ${e.status.summary ?? e.status.headline}`,
+          html: `<strong>${escapeHtml(e.status.cause)}</strong>: ${
+            escapeHtml(e.status.summary ?? e.status.headline)
+          }`,
+        }
+        : e.status.headline,
       formatNumber(c.differentiation.worstRangeNormalized.value),
       formatNumber(c.scaling.worstRowNormalized.value),
       p ? `${formatNumber(parity)} ${parityPass ? "(pass)" : "(FAIL)"}` : "not checked",
@@ -74,7 +81,7 @@ export function renderVerifyIndex(
       head: [
         "model",
         "status",
-        "verdict",
+        "verdict (cause)",
         "autodiff vs FD (range-norm)",
         "chain rule (row-norm)",
         "vs PyTorch (worst)",

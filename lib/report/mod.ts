@@ -13,13 +13,11 @@ export { CAUSE_HEADLINES, checkStatus, statusToJson } from "./status.ts";
 export type {
   CauseCode,
   CheckStatusOptions,
-  ScalingSuspect,
   Status,
   StatusLine,
   StatusMeasure,
   StatusQuestion,
-  UserJacobianHypothesis,
-  VerdictCauses,
+  SuspectConstants,
 } from "./status.ts";
 export { evaluateOnPoints, renderRefitReport, writeRefitReport } from "./refit_report.ts";
 export type { ModelOnPoints, RefitHistoryPoint, RefitReportInput } from "./refit_report.ts";

@@ -7,73 +7,21 @@
  * @module
  */
 import type { CheckResult } from "../check/check.ts";
-import { CHECK_TOLERANCES } from "../check/check.ts";
 import type { OracleParity } from "../check/oracle.ts";
 import { formatNumber, formatR2, formatThreshold } from "./figures.ts";
 
 /** Cause codes of `metrics.json` `verdict.cause` (see DESIGN.md). */
-export type CauseCode =
-  | "differentiation"
-  | "scaling-file"
-  | "user-jacobian"
-  | "architecture"
-  | "underfit"
-  | "derivative-fit"
-  | "ok";
+export type CauseCode = CheckResult["verdict"]["cause"];
 
 /** A scaling row's constants: min/max, or mean/std for a z-score row. */
 export type SuspectConstants =
   | { readonly min: number; readonly max: number }
   | { readonly mean: number; readonly std: number };
 
-/** A scaling row whose constants disagree with the model (`verdict.scaling.suspects[]`). */
-export interface ScalingSuspect {
-  readonly variable: string;
-  readonly kind: "swap" | "range" | string;
-  readonly file?: SuspectConstants;
-  readonly implied?: SuspectConstants;
-}
-
 /** `[min, max]` or `mean m, std s`, with `digits` significant digits. */
 function constantsText(c: SuspectConstants, digits: number): string {
   const f = (v: number) => Number(v.toPrecision(digits)).toString();
   return "min" in c ? `[${f(c.min)}, ${f(c.max)}]` : `mean ${f(c.mean)}, std ${f(c.std)}`;
-}
-
-/** The hypotheses tested on the user's own Jacobian (`verdict.userJacobian.hypothesis`). */
-export type UserJacobianHypothesis =
-  | "correct"
-  | "inverse"
-  | "normalized"
-  | "output-only"
-  | "input-only"
-  | "transposed"
-  | "factor"
-  | "none";
-
-/**
- * The parts of a verdict that tell the causes apart, read when the check
- * result's `verdict` carries them (names as in DESIGN.md's `metrics.json`
- * contract). All optional: without them the status block shows what the
- * current checks measured and says the audits were not run.
- */
-export interface VerdictCauses {
-  /** The decided cause. */
-  readonly cause?: CauseCode;
-  /** Every cause found, in decision order. */
-  readonly causes?: readonly CauseCode[];
-  /** The scaling audit: rows whose constants are suspect (empty when none). */
-  readonly scaling?: { readonly suspects: readonly ScalingSuspect[] };
-  /** The user's own Jacobian: which hypothesis matched, with the factor for `factor`. */
-  readonly userJacobian?: {
-    readonly hypothesis: UserJacobianHypothesis;
-    readonly factor?: number;
-    /** Its error against the model's Jacobian, and the threshold it was judged by, when given. */
-    readonly error?: number;
-    readonly threshold?: number;
-    /** The corrected formula, for a mistake. */
-    readonly formula?: string;
-  };
 }
 
 /** Which question a status line answers. */
@@ -112,12 +60,16 @@ export interface StatusLine {
 
 /** The status block. */
 export interface Status {
-  /** The decided cause, when the verdict carries one. */
+  /** The decided cause (`ok` when none); a refit's status has none. */
   readonly cause?: CauseCode;
-  /** Every cause found, when the verdict carries them. */
+  /** Every cause found, in decision order. */
   readonly causes?: readonly CauseCode[];
   /** The verdict in one sentence. */
   readonly headline: string;
+  /** The numbers behind the verdict, one sentence. @default {undefined} */
+  readonly summary?: string;
+  /** What to do. @default {undefined} */
+  readonly action?: string;
   /** Overall: `pass` when every tested line passes. */
   readonly outcome: "pass" | "fail";
   readonly lines: readonly StatusLine[];
@@ -127,8 +79,6 @@ export interface Status {
 export interface CheckStatusOptions {
   /** The toolkit's engines against PyTorch's saved values (`verify`). @default {undefined} */
   parity?: OracleParity;
-  /** Smallest acceptable value R² (the `--r2-min` default). @default {0.99} */
-  r2Min?: number;
 }
 
 /** Headlines of the cause codes. */
@@ -143,19 +93,22 @@ export const CAUSE_HEADLINES: Readonly<Record<CauseCode, string>> = {
 };
 
 /**
- * The status block of a check result: verdict first, then one line per question.
+ * The status block of a check result: the verdict (cause, summary, action)
+ * first, then one line per question, each with its numbers and the verdict's
+ * tolerances (`verdict.tolerances`).
  *
  * Engines agree: float32 autodiff vs float64 finite differences (worst
- * range-normalized error ≤ {@linkcode CHECK_TOLERANCES.differentiation}), and
- * with `parity` the forwards and Jacobians vs PyTorch. Scaling constants: the
- * chain rule on the file's constants vs autodiff through the composition
- * (≤ {@linkcode CHECK_TOLERANCES.scaling}, row-normalized), plus the audit's
- * suspects when the verdict has them. The user's Jacobian: only when the
- * verdict has `userJacobian`. Value fit: smallest R² ≥ `r2Min`. Derivative fit:
- * worst row-normalized error ≤ {@linkcode CHECK_TOLERANCES.fit}.
+ * range-normalized error ≤ `differentiation`), and with `parity` the forwards
+ * and Jacobians vs PyTorch. Scaling constants: the chain rule on the file's
+ * constants vs autodiff through the composition (≤ `chainRule`, row-normalized)
+ * and the scaling audit's suspects. Your Jacobian: when one was given. Value
+ * fit: smallest R² ≥ `r2Min`. Derivative fit: worst row-normalized error ≤
+ * `fitTol`. When the audit corrected the constants, the fit lines are measured
+ * with the corrected ones, as the verdict is, and say so.
  */
 export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): Status {
-  const verdict = r.verdict as CheckResult["verdict"] & VerdictCauses;
+  const verdict = r.verdict;
+  const t = verdict.tolerances;
   const c = r.comparisons;
   const lines: StatusLine[] = [];
 
@@ -164,7 +117,7 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
     what: "float32 autodiff vs float64 finite differences (range-normalized)",
     value: diff.value,
     comparator: "≤",
-    threshold: CHECK_TOLERANCES.differentiation,
+    threshold: t.differentiation,
     where: diff.label,
     pass: verdict.differentiationCorrect,
   }];
@@ -193,93 +146,86 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
       "chain rule on the file's constants vs autodiff through normalize → model → denormalize (row-normalized)",
     value: scaling.value,
     comparator: "≤",
-    threshold: CHECK_TOLERANCES.scaling,
+    threshold: t.chainRule,
     where: scaling.output,
     pass: verdict.scalingConsistent,
   };
-  const suspects = verdict.scaling?.suspects;
+  const suspects = verdict.scaling.suspects;
+  const audit = suspects.length === 0
+    ? "the audit of the constants against the model and the reference finds every row consistent"
+    : `the audit of the constants names ${
+      suspects.map((s) =>
+        `${s.variable} (${s.kind}${s.with ? ` with ${s.with}` : ""}: file ${
+          constantsText(s.file, 17)
+        }, implied ${constantsText(s.implied, 4)})`
+      ).join(", ")
+    }`;
   const scalingLine = line("scaling", "Scaling constants", [chain]);
-  if (suspects === undefined) {
-    lines.push({
-      ...scalingLine,
-      text: scalingLine.text +
-        ". The constants themselves were not audited against the reference: this shows only that they are applied consistently",
-    });
-  } else {
-    const audit = suspects.length === 0
-      ? "the audit finds every row's constants consistent with the model and the reference"
-      : `the audit suspects ${
-        suspects.map((s) =>
-          `${s.variable} (${s.kind}${
-            s.file && s.implied
-              ? `: file ${constantsText(s.file, 17)}, implied ${constantsText(s.implied, 4)}`
-              : ""
-          })`
-        ).join(", ")
-      }`;
-    const pass = chain.pass && suspects.length === 0;
-    lines.push({
-      ...scalingLine,
-      outcome: pass ? "pass" : "fail",
-      text: `${scalingLine.text}; ${audit}`,
-    });
-  }
+  lines.push({
+    ...scalingLine,
+    outcome: chain.pass && suspects.length === 0 ? "pass" : "fail",
+    text: `${scalingLine.text}; ${audit}`,
+  });
 
   const uj = verdict.userJacobian;
   if (uj !== undefined) {
-    const measures: StatusMeasure[] = uj.error !== undefined && uj.threshold !== undefined
-      ? [{
-        what: "your Jacobian vs the model's",
-        value: uj.error,
-        comparator: "≤",
-        threshold: uj.threshold,
-        pass: uj.hypothesis === "correct",
-      }]
-      : [];
+    const measure: StatusMeasure = {
+      what: "your Jacobian vs the model's (row-normalized)",
+      value: uj.error,
+      comparator: "≤",
+      threshold: uj.threshold,
+      pass: uj.hypothesis === "correct",
+    };
     const named = uj.hypothesis === "correct"
-      ? "matches the model's Jacobian in physical units"
+      ? "equals the model's Jacobian in physical units"
       : uj.hypothesis === "none"
       ? "matches none of the tested mistakes"
-      : `matches the hypothesis "${uj.hypothesis}"${
-        uj.factor !== undefined ? ` (factor ${uj.factor.toPrecision(4)})` : ""
-      }${uj.formula ? `; corrected: ${uj.formula}` : ""}`;
-    const base = line("user-jacobian", "Your Jacobian", measures);
+      : `matches the mistake "${uj.hypothesis}"${
+        uj.factor !== undefined && uj.hypothesis === "factor"
+          ? ` (factor ${uj.factor.toPrecision(4)})`
+          : ""
+      }`;
     lines.push({
-      ...base,
+      question: "user-jacobian",
+      title: "Your Jacobian",
       outcome: uj.hypothesis === "correct" ? "pass" : "fail",
-      text: `Your Jacobian ${named}${measures.length > 0 ? `: ${describe(measures)}` : ""}`,
+      measures: uj.hypothesis === "correct" ? [measure] : [],
+      text: `Your Jacobian ${named}${
+        uj.hypothesis === "correct" ? `: ${describe([measure])}` : ""
+      }${uj.formula ? `. ${uj.formula}` : ""}`,
     });
   }
 
-  const r2Min = options.r2Min ?? 0.99;
-  const worstR2 = r.values.outputs.reduce((a, b) => (!(b.r2 >= a.r2) ? b : a));
+  const corrected = r.corrected !== undefined;
+  const values = r.corrected?.values ?? r.values;
+  const fitCmp = r.corrected?.fit ?? c.fit;
+  const note = corrected ? " with the corrected scaling constants" : "";
+  const worstR2 = values.outputs.reduce((a, b) => (!(b.r2 >= a.r2) ? b : a));
   lines.push(line("value-fit", "Value fit", [{
-    what: "smallest value R² over the outputs",
+    what: `smallest value R² over the outputs${note}`,
     value: worstR2.r2,
     comparator: "≥",
-    threshold: r2Min,
+    threshold: t.r2Min,
     where: worstR2.name,
-    pass: worstR2.r2 >= r2Min,
+    pass: worstR2.r2 >= t.r2Min,
   }]));
 
-  const fit = c.fit.worstRowNormalized;
+  const fit = fitCmp.worstRowNormalized;
   lines.push(line("derivative-fit", "Derivative fit", [{
-    what: "model vs reference Jacobian, worst error / output row's largest |∂f/∂x|",
+    what: `model vs reference Jacobian${note}, worst error / output row's largest |∂f/∂x|`,
     value: fit.value,
     comparator: "≤",
-    threshold: CHECK_TOLERANCES.fit,
+    threshold: t.fitTol,
     where: fit.output,
     pass: verdict.fitDerivativesGood,
   }]));
 
-  const conclusion = /Conclusion: (.*)$/.exec(verdict.diagnosis)?.[1];
-  const headline = verdict.cause !== undefined
-    ? `${CAUSE_HEADLINES[verdict.cause] ?? verdict.cause} (cause: ${verdict.cause})`
-    : conclusion ?? verdict.diagnosis;
   return {
-    ...(verdict.cause !== undefined ? { cause: verdict.cause } : {}),
-    ...(verdict.causes !== undefined ? { causes: verdict.causes } : {}),
-    headline,
+    cause: verdict.cause,
+    causes: verdict.causes,
+    headline: `${CAUSE_HEADLINES[verdict.cause] ?? verdict.cause} (cause: ${verdict.cause})`,
+    summary: verdict.summary,
+    action: verdict.action,
     outcome: lines.every((l) => l.outcome !== "fail") ? "pass" : "fail",
     lines,
   };

@@ -2,7 +2,8 @@
  * Every report kind opened in headless Chromium (Debian's `chromium`, driven by
  * puppeteer-core over a pipe, so no network permission): no console errors or
  * failed requests, every figure drawn with a non-zero size and its number of
- * marks, the status block's words equal to `metrics.json`'s, nothing wider
+ * marks, the verdict's cause and the status block's words equal to
+ * `metrics.json`'s, nothing wider
  * than a 420 px viewport. Screenshots at 420 and 1400 px go to
  * `out/report-screenshots/`.
  *
@@ -53,6 +54,7 @@ interface PageFacts {
     marks: Record<string, number>;
   }[];
   status: { question: string; outcome: string; text: string }[];
+  cause: string | null;
   tooWide: string[];
   scrollWidth: number;
   viewport: number;
@@ -97,7 +99,14 @@ function measure(): PageFacts {
       );
     }
   }
-  return { figures, status, tooWide, scrollWidth: d.documentElement.scrollWidth, viewport };
+  return {
+    figures,
+    status,
+    cause: d.querySelector("#status .verdict")?.getAttribute("data-cause") ?? null,
+    tooWide,
+    scrollWidth: d.documentElement.scrollWidth,
+    viewport,
+  };
 }
 
 interface Loaded {
@@ -162,7 +171,11 @@ function heatmapCells(f: PageFacts): number[] {
 }
 
 /** The status lines in the page equal `metrics.json`'s: question, outcome word, sentence. */
-function assertStatusMatches(f: PageFacts, metrics: { status: { lines: StatusJson[] } }) {
+function assertStatusMatches(
+  f: PageFacts,
+  metrics: { status: { lines: StatusJson[] }; verdict: { cause: string } },
+) {
+  assertEquals(f.cause, metrics.verdict.cause);
   assertEquals(f.status.length, metrics.status.lines.length);
   metrics.status.lines.forEach((l, i) => {
     const shown = f.status[i]!;

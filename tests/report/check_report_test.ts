@@ -92,6 +92,12 @@ Deno.test("renderCheckReport() on the bundled FastKAN: status first, every figur
   }
   assertStringIncludes(lines[3].textContent, `${formatNumber(worstRow)} > 0.05`);
   assertStringIncludes(lines[2].textContent, "0.9131 < 0.99 (worst f1)");
+  // The verdict's cause, summary and action come first, as decided by the check.
+  const verdict = firstSection.querySelector(".verdict");
+  assertEquals(verdict.getAttribute("data-cause"), r.verdict.cause);
+  assertStringIncludes(verdict.textContent, `(cause: ${r.verdict.cause})`);
+  assertStringIncludes(firstSection.textContent, r.verdict.summary);
+  assertStringIncludes(firstSection.textContent, `What to do: ${r.verdict.action}`);
 
   // Figures: 2 heatmaps, 16 entry scatters, 4 + 1 error-vs-input panels, 4 value scatters,
   // the step sweep, 3 LayerNorm histograms; each an SVG with a describing aria-label.
@@ -215,6 +221,7 @@ Deno.test("renderVerifyIndex() has one linked summary row per model", async () =
   assertEquals(rows.length, 2);
   assertEquals(rows[0].querySelector("a").getAttribute("href"), "fastkan/report.html");
   assertStringIncludes(rows[0].textContent, "✗ fails: value fit, derivative fit");
+  assertStringIncludes(rows[0].textContent, `${models[0]!.check.verdict.cause}: `);
   assertStringIncludes(
     rows[1].textContent,
     formatNumber(models[1]!.check.comparisons.fit.worstRowNormalized.value),
