@@ -43,7 +43,10 @@ export interface CheckReportOptions {
   parity?: OracleParity;
   /** The finite differences' error against PyTorch per step. @default {undefined} */
   sweep?: readonly StepSweepRow[];
-  /** The user's own Jacobian compared with the model's (`check --jacobian`). @default {undefined} */
+  /**
+   * The user's own Jacobian compared with the model's.
+   * @default {the check's `audits.userJacobian.comparison` (`check --jacobian`)}
+   */
   userJacobian?: JacobianComparison;
   /** The status block, if already computed (else {@linkcode checkStatus}). @default {undefined} */
   status?: Status;
@@ -89,8 +92,9 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       ),
     );
   }
-  if (options.userJacobian) {
-    heatmaps.push(comparisonHeatmap("your Jacobian vs the model's", options.userJacobian));
+  const userJacobian = options.userJacobian ?? r.audits.userJacobian?.comparison;
+  if (userJacobian) {
+    heatmaps.push(comparisonHeatmap("your Jacobian vs the model's", userJacobian));
   }
   heatmaps.push(comparisonHeatmap("autodiff vs finite differences", r.comparisons.differentiation));
   sections.push(
@@ -251,9 +255,7 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
           "Autodiff (float32) vs float64 finite differences",
           r.comparisons.differentiation,
         ) +
-        (options.userJacobian
-          ? comparisonTable("Your Jacobian vs the model's", options.userJacobian)
-          : "") +
+        (userJacobian ? comparisonTable("Your Jacobian vs the model's", userJacobian) : "") +
         valueTable(r),
     ),
   );

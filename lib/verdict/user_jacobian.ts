@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { compareJacobians } from "../compare/jacobians.ts";
+import { compareJacobians, type JacobianComparison } from "../compare/jacobians.ts";
 import type { NumericTable } from "../io/table.ts";
 import { jacobianColumnName, type Jacobians } from "../jacobian/types.ts";
 import type { Scaling } from "../scaling/scaler.ts";
@@ -113,6 +113,8 @@ export interface UserJacobianAudit {
   readonly formula: string;
   /** The user's `_true` columns against the analytic reference at the same points, row-normalized. */
   readonly referenceError?: number;
+  /** The user's Jacobian against the model's, entry by entry (the report's heatmap). */
+  readonly comparison: JacobianComparison;
   readonly finding: Finding<"user-jacobian">;
 }
 
@@ -168,9 +170,11 @@ export function auditUserJacobian(
   ];
   if (m === n) candidates.push(["transposed", make((k, i, j) => at(k, j, i))]);
   if (Number.isFinite(factor)) candidates.push(["factor", make((k, i, j) => factor * at(k, i, j))]);
+  const comparison = compareJacobians(user.jacobian, model);
   const errors: Partial<Record<UserJacobianHypothesis, number>> = {};
   for (const [name, h] of candidates) {
-    errors[name] = compareJacobians(user.jacobian, h).worstRowNormalized.value;
+    errors[name] = (h === model ? comparison : compareJacobians(user.jacobian, h))
+      .worstRowNormalized.value;
   }
   let hypothesis: UserJacobianHypothesis = "none";
   for (const [name] of candidates) {
@@ -194,6 +198,7 @@ export function auditUserJacobian(
     errors,
     tolerance,
     formula: describe(hypothesis, factor, scaling, closest, errors[closest] ?? NaN),
+    comparison,
     ...(referenceError !== undefined ? { referenceError } : {}),
     finding: finding(
       "user-jacobian",

@@ -4,6 +4,7 @@ import { renderCheckReport } from "../../lib/report/check_report.ts";
 import { formatNumber } from "../../lib/report/figures.ts";
 import { renderVerifyIndex } from "../../lib/report/index_page.ts";
 import { checkStatus } from "../../lib/report/status.ts";
+import { readFaultCases, runFaultCase } from "../../scripts/fault_matrix.ts";
 import {
   assert,
   assertEquals,
@@ -225,5 +226,40 @@ Deno.test("renderVerifyIndex() has one linked summary row per model", async () =
   assertStringIncludes(
     rows[1].textContent,
     formatNumber(models[1]!.check.comparisons.fit.worstRowNormalized.value),
+  );
+});
+
+Deno.test("renderCheckReport() shows the scaling audit's correction and the user's Jacobian with their heatmaps", async () => {
+  const cases = await readFaultCases();
+  const swap = await runFaultCase(cases.find((c) => c.name === "output rows swapped")!);
+  let doc = (parseHTML(renderCheckReport(swap)) as unknown as { document: Doc }).document;
+  const heatmapLabels = () =>
+    [...doc.querySelectorAll("figure svg")].map((s: Doc) => s.getAttribute("aria-label"))
+      .filter((l: string) => l.startsWith("Heatmap"));
+  assertEquals(doc.querySelector(".verdict").getAttribute("data-cause"), "scaling-file");
+  const scaling = doc.querySelector("li[data-question='scaling']");
+  assertEquals(scaling.getAttribute("data-outcome"), "fail");
+  assertStringIncludes(scaling.textContent, "f1 (swap with f2");
+  assertEquals(heatmapLabels().length, 3);
+  assertStringIncludes(heatmapLabels()[1], "with the corrected scaling constants");
+  assertStringIncludes(
+    doc.querySelector("li[data-question='derivative-fit']").textContent,
+    "with the corrected scaling constants",
+  );
+
+  const inverse = await runFaultCase(cases.find((c) => c.name === "your Jacobian: inverse")!);
+  doc = (parseHTML(renderCheckReport(inverse)) as unknown as { document: Doc }).document;
+  assertEquals(doc.querySelector(".verdict").getAttribute("data-cause"), "user-jacobian");
+  const user = doc.querySelector("li[data-question='user-jacobian']");
+  assertEquals(user.getAttribute("data-outcome"), "fail");
+  assertStringIncludes(user.textContent, 'matches the mistake "inverse"');
+  const labels = heatmapLabels();
+  assertEquals(labels.length, 3);
+  assertStringIncludes(labels[1], "your Jacobian vs the model's");
+  // The user's heatmap shows the user's Jacobian's error against the model's, computed here.
+  const cmp = inverse.audits.userJacobian!.comparison;
+  assertStringIncludes(
+    labels[1],
+    `largest ${formatNumber(Math.max(...cmp.entries.map((e) => e.rowNormalizedError)))}`,
   );
 });
