@@ -2,3 +2,11 @@
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/**
+ * The command was stopped by SIGINT or SIGTERM after saving what it had: exit
+ * code 130. The message says what was saved.
+ */
+export class InterruptedError extends Error {
+  override name = "InterruptedError";
+}

@@ -32,3 +32,28 @@ export function parseNumberOption(
   }
   return n;
 }
+
+const DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/**
+ * Parses a duration option into milliseconds: a number with a unit, or several
+ * (`90s`, `5m`, `1h`, `1m30s`, `250ms`); a bare number is seconds.
+ */
+export function parseDurationOption(name: string, value: string): number {
+  const text = value.trim();
+  let ms = NaN;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    ms = 1000 * Number(text);
+  } else if (/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(text)) {
+    ms = 0;
+    for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+      ms += Number(amount) * DURATION_UNITS[unit!]!;
+    }
+  }
+  if (!(ms > 0) || !Number.isFinite(ms)) {
+    throw new UsageError(
+      `Invalid ${name}: "${value}" is not a positive duration such as 90s, 5m or 1h`,
+    );
+  }
+  return ms;
+}

@@ -3,7 +3,8 @@
  * imports one file per command and calls the library. Only this folder prints.
  *
  * Exit codes: 0 on success, 2 for a usage error (unknown option, missing
- * argument), 3 when `check --fail-on` names a cause the verdict found, 1 for
+ * argument), 3 when `check --fail-on` names a cause the verdict found, 130
+ * when SIGINT/SIGTERM stopped a command that saved its work (`refit`), 1 for
  * any other failure. Errors are one line, `error: <message>`,
  * with the stack only under `--debug`.
  *
@@ -12,7 +13,7 @@
 // deno-lint-ignore-file no-console
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { dirname, join } from "node:path";
-import { UsageError } from "./_errors.ts";
+import { InterruptedError, UsageError } from "./_errors.ts";
 import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
 import { planPaths } from "./_paths.ts";
@@ -199,14 +200,26 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "state_dict to start from (default: model.pth or model.safetensors beside the model, if any)",
     )
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
+    .option(
+      "--bounds <file>",
+      "box for adaptive sampling, Variable,Min,Max (default: the box of --samples)",
+    )
+    .option("--no-adaptive", "no new training points where the error is largest (with --reference)")
     .option("--lambda <number>", "weight of the Jacobian term (0 = plain value training)", "1")
-    .option("--epochs <number>", "maximum epochs", "200")
-    .option("--batch <number>", "minibatch size", "64")
-    .option("--lr <number>", "Adam learning rate", "0.001")
+    .option(
+      "--budget <duration>",
+      "wall-clock budget: stops in time with the best weights (90s, 5m, 1h)",
+      "3m",
+    )
+    .option("--epochs <number>", "maximum Adam epochs", "200")
+    .option("--lbfgs <number>", "maximum L-BFGS iterations after Adam (0 = none)", "5000")
+    .option("--batch <number>", "Adam minibatch size", "64")
+    .option("--lr <number>", "Adam (peak) learning rate", "0.003")
+    .option("--schedule <name>", "Adam learning-rate schedule: cosine or constant", "cosine")
     .option("--seed <number>", "random seed", "0")
     .option(
       "--holdout <fraction>",
-      "share of samples held out for early stopping and metrics",
+      "share of samples held out to pick the best weights and report errors",
       "0.2",
     )
     .requiredOption("--out <dir>", "output folder")
@@ -281,6 +294,10 @@ export async function main(args: readonly string[]): Promise<number> {
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof InterruptedError) {
+      console.error(`interrupted: ${message.split("\n")[0]}`);
+      return 130;
+    }
     console.error(`error: ${message.split("\n")[0]}`);
     if (debug && error instanceof Error && error.stack) console.error(error.stack);
     return error instanceof UsageError ? 2 : 1;

@@ -42,12 +42,9 @@ export interface SobolevLoss {
  * The Sobolev loss of a model on a minibatch:
  * `L = mean_{k,i} (f(x)_ki − y_ki)² + λ · mean_{k,i,j} w_ij (∂f_i/∂x_j(x_k) − J_kij)²`.
  *
- * The Jacobian is exact reverse mode in one backward pass: the batch is tiled
- * `m` times (`[m·B, n]`), block `i` selects output `i`, and the gradient of the
- * masked sum with respect to the tiled input is the batch of rows `∂f_i/∂x`
- * (samples are independent, so this equals `m` separate passes). It is taken
- * with `tf.grad` inside the loss, so the loss stays differentiable with respect
- * to any variable `f` uses (second-order reverse mode). `f` must be
+ * The Jacobian is {@linkcode batchedJacobian} (exact reverse mode in one
+ * backward pass), taken inside the loss, so the loss stays differentiable with
+ * respect to any variable `f` uses (second-order reverse mode). `f` must be
  * differentiable twice: the graphs of `buildTfModel` are (their Sigmoid, Exp,
  * Tanh, … are written so that tfjs differentiates their gradients correctly;
  * see `lib/graph/ops/_smooth.ts`). Float32.
@@ -108,7 +105,47 @@ export function sobolevLoss(
         }], expected [${B}, ${m}, ${n}]`,
       );
     }
-    const tiled = tf.tile(batch.x, [m, 1]);
+    const jac = batchedJacobian(f, batch.x, m);
+    let sq = tf.square(tf.sub(jac, target));
+    if (entryWeights) sq = tf.mul(sq, entryWeights);
+    const jacobian = tf.mean(sq) as tf.Scalar;
+    return { total: tf.add(value, tf.mul(jacobian, lambda)) as tf.Scalar, value, jacobian };
+  });
+}
+
+/**
+ * The Jacobians `∂f_i/∂x_j` of a model at a batch of independent points, by
+ * reverse mode in one backward pass: the batch is tiled `m` times (`[m·B, n]`),
+ * block `i` selects output `i`, and the gradient of the masked sum with respect
+ * to the tiled input is the batch of rows `∂f_i/∂x` (samples are independent,
+ * so this equals `m` separate passes). Taken with `tf.grad`, so the result is
+ * itself differentiable with respect to any variable `f` uses. Float32.
+ *
+ * @param f The model, `[B, n] → [B, m]`.
+ * @param x Points `[B, n]`.
+ * @param m Output width of `f`.
+ * @returns `J` `[B, m, n]` (a new tensor).
+ *
+ * @example Usage
+ * ```ts
+ * import { initTf, tf } from "../tf/backend.ts";
+ * import { batchedJacobian } from "./loss.ts";
+ * await initTf();
+ * // f(x) = (x1·x2, x1 + x2) at (2, 3): J = [[3, 2], [1, 1]]
+ * const f = (x: tf.Tensor2D) =>
+ *   tf.stack([tf.prod(x, 1), tf.sum(x, 1)], 1) as tf.Tensor2D;
+ * const j = tf.tidy(() => Array.from(batchedJacobian(f, tf.tensor2d([[2, 3]]), 2).dataSync()));
+ * if (j.join() !== "3,2,1,1") throw new Error(`J = ${j}`);
+ * ```
+ */
+export function batchedJacobian(
+  f: (x: tf.Tensor2D) => tf.Tensor2D,
+  x: tf.Tensor2D,
+  m: number,
+): tf.Tensor3D {
+  const [B, n] = x.shape;
+  return tf.tidy(() => {
+    const tiled = tf.tile(x, [m, 1]);
     // mask[i·B + k, c] = 1 when c = i: block i of the tiled batch selects output i.
     const maskValues = new Float32Array(m * B * m);
     for (let i = 0; i < m; i++) {
@@ -117,10 +154,6 @@ export function sobolevLoss(
     const mask = tf.tensor2d(maskValues, [m * B, m]);
     const rows = tf.grad((xt: tf.Tensor) => tf.sum(tf.mul(f(xt as tf.Tensor2D), mask)))(tiled);
     // [m·B, n] → [m, B, n] → [B, m, n]
-    const jac = tf.transpose(tf.reshape(rows, [m, B, n]), [1, 0, 2]);
-    let sq = tf.square(tf.sub(jac, target));
-    if (entryWeights) sq = tf.mul(sq, entryWeights);
-    const jacobian = tf.mean(sq) as tf.Scalar;
-    return { total: tf.add(value, tf.mul(jacobian, lambda)) as tf.Scalar, value, jacobian };
+    return tf.transpose(tf.reshape(rows, [m, B, n]), [1, 0, 2]) as tf.Tensor3D;
   });
 }

@@ -8,14 +8,20 @@
  * import { formatRefitTable } from "./mod.ts";
  * const m = (e: number) => ({
  *   points: 1, entries: [],
- *   outputs: [{ output: "f", r2: 1, valueRangeNormalizedError: 0, jacobianRowNormalizedError: e }],
+ *   outputs: [{
+ *     output: "f", r2: 1, valueRangeNormalizedError: 0,
+ *     jacobianRowNormalizedError: e, jacobianRowNormalizedMedian: e,
+ *   }],
  * });
  * if (!formatRefitTable(m(2), m(1)).includes("2.0x")) throw new Error("unexpected table");
  * ```
  *
  * @module
  */
+export * from "./adaptive.ts";
 export * from "./data.ts";
+export * from "./lbfgs.ts";
+export * from "./objective.ts";
 export * from "./parameters.ts";
 export * from "./loss.ts";
 export * from "./metrics.ts";

@@ -1,61 +1,124 @@
 /**
  * Gradient-enhanced (Sobolev) refit of a surrogate in TensorFlow.js: Adam on
- * the PyTorch state_dict tensors, with the folded ONNX initializers recomputed
- * from them at every step, a seeded held-out split with early stopping, and the
- * result as a new state_dict (original keys, shapes, dtypes) and ONNX model.
+ * minibatches, then L-BFGS on the whole training set, on the PyTorch
+ * state_dict tensors (the folded ONNX initializers recomputed from them at
+ * every step); optionally new training points where the held-out error is
+ * largest; a seeded held-out split that picks the best weights; a wall-clock
+ * budget and an abort signal that both stop with the best weights; the result
+ * as a new state_dict (original keys, shapes, dtypes) and ONNX model.
  *
  * @module
  */
+import process from "node:process";
 import { type OnnxModel, replaceInitializers } from "../onnx/model.ts";
 import { mulberry32 } from "../sampling/prng.ts";
 import { normalize } from "../scaling/scaler.ts";
 import { findExportedWeights, makeSurrogate, type Surrogate } from "../surrogate/surrogate.ts";
 import { initTf, tf } from "../tf/backend.ts";
 import { applyStateDict } from "../weights/apply.ts";
-import { initializerFromParameters } from "../weights/differentiable.ts";
 import { loadStateDict } from "../weights/load.ts";
 import { mapStateDict } from "../weights/map.ts";
 import type { StateDict, StateTensor } from "../weights/state_dict.ts";
+import { type AdaptiveRound, type AdaptiveSampling, refineTrainingSet } from "./adaptive.ts";
 import { type RefitData, selectRows } from "./data.ts";
-import { type SobolevLoss, sobolevLoss } from "./loss.ts";
-import { evaluateSurrogate, type RefitMetrics } from "./metrics.ts";
+import { Lbfgs } from "./lbfgs.ts";
+import {
+  evaluateSurrogate,
+  type HeldOutScore,
+  type RefitMetrics,
+  scoreHeldOut,
+} from "./metrics.ts";
+import {
+  disposeSet,
+  gatherSet,
+  type LossParts,
+  type NormalizedSet,
+  RefitObjective,
+  type TensorSet,
+  toTensorSet,
+} from "./objective.ts";
 import { planFromInitializers, planFromStateDict, type TrainingPlan } from "./parameters.ts";
 
-/** Progress after one epoch, passed to {@linkcode RefitOptions.onEpoch}. */
+/** The two training phases. */
+export type RefitPhase = "adam" | "lbfgs";
+
+/** Progress after one Adam epoch or L-BFGS checkpoint, passed to {@linkcode RefitOptions.onEpoch}. */
 export interface EpochInfo {
-  /** 1-based epoch. */
+  /** 1-based count of epochs and checkpoints over both phases. */
   readonly epoch: number;
-  /** The maximum number of epochs. */
+  /** The phase that produced it. */
+  readonly phase: RefitPhase;
+  /** Adam: the epoch; L-BFGS: iterations done so far. */
+  readonly step: number;
+  /** Adam: the maximum number of epochs; L-BFGS: the maximum number of iterations. */
+  readonly steps: number;
+  /** @deprecated Same as `steps` for Adam, kept for callers of the first version. */
   readonly epochs: number;
-  /** Mean training loss over the epoch's minibatches (normalized units). */
+  /** Training loss (normalized units): Adam, mean over the epoch's minibatches; L-BFGS, at the current point. */
   readonly trainLoss: number;
-  /** Held-out loss after the epoch. */
+  /** Held-out loss `value + λ · jacobian` after the step. */
   readonly holdoutLoss: number;
   /** Held-out value term. */
   readonly holdoutValueLoss: number;
   /** Held-out Jacobian term (before λ). */
   readonly holdoutJacobianLoss: number;
-  /** The epoch with the lowest held-out loss so far (0 = the starting weights). */
+  /**
+   * Held-out worst row-normalized Jacobian error per output, physical units
+   * (`max |J − J_ref| / max |J_ref|` over points and inputs); empty without Jacobian targets.
+   */
+  readonly holdoutJacobianError: readonly number[];
+  /** Held-out value R² per output. */
+  readonly holdoutR2: readonly number[];
+  /** Adam: the learning rate of the epoch's last step; L-BFGS: the last step length. */
+  readonly learningRate: number;
+  /** Training points (grows with adaptive sampling). */
+  readonly trainPoints: number;
+  /** The epoch whose weights are the best so far (0 = the starting weights). */
   readonly bestEpoch: number;
   /** Milliseconds since training started. */
   readonly elapsedMs: number;
+  /** Estimated milliseconds until training stops (by the budget or the step limits). */
+  readonly etaMs: number;
 }
+
+/** Learning-rate schedule of the Adam phase. */
+export type LearningRateSchedule = "constant" | "cosine";
 
 /** Options of {@linkcode refit}. */
 export interface RefitOptions {
   /** Weight λ of the Jacobian term; 0 is plain value training. @default {1} */
   lambda?: number;
-  /** Maximum number of epochs. @default {200} */
+  /** Maximum number of Adam epochs. @default {200} */
   epochs?: number;
   /** Minibatch size. @default {64} */
   batchSize?: number;
-  /** Adam learning rate. @default {0.001} */
+  /** Adam (peak) learning rate. @default {0.003} */
   learningRate?: number;
-  /** Seed of the held-out split and the minibatch shuffles, in `[0, 2^32)`. @default {0} */
+  /**
+   * Adam learning-rate schedule: `"cosine"` decays from `learningRate` to
+   * 1 % of it over the Adam phase (its epochs, or its share of the budget).
+   * @default {"cosine"}
+   */
+  schedule?: LearningRateSchedule;
+  /** Maximum number of L-BFGS iterations after Adam on the whole training set; 0 skips the phase. @default {5000} */
+  lbfgsIterations?: number;
+  /** L-BFGS correction pairs kept. @default {20} */
+  lbfgsHistory?: number;
+  /** L-BFGS iterations between held-out evaluations (progress, best weights). @default {10} */
+  evaluateEvery?: number;
+  /**
+   * Wall-clock budget of the whole refit, milliseconds: training stops in time
+   * to evaluate and return the best weights within it.
+   * @default {Infinity}
+   */
+  budgetMs?: number;
+  /** Share of a finite budget given to Adam when L-BFGS follows. @default {0.3} */
+  adamShare?: number;
+  /** Seed of the held-out split, the minibatch shuffles and the sampling, in `[0, 2^32)`. @default {0} */
   seed?: number;
-  /** Share of the points held out for early stopping and the metrics, in `(0, 1)`. @default {0.2} */
+  /** Share of the points held out for picking the best weights and the metrics, in `(0, 1)`. @default {0.2} */
   holdout?: number;
-  /** Stop after this many epochs without a better held-out loss. @default {20} */
+  /** End the Adam phase after this many epochs without a better held-out loss. @default {20} */
   patience?: number;
   /**
    * Floor of the Jacobian entry scales as a fraction of their output's mean:
@@ -65,24 +128,47 @@ export interface RefitOptions {
    * @default {0.1}
    */
   entryFloor?: number;
-  /** Called after every epoch; the library never prints. @default {undefined} */
+  /** New training points where the error is largest (analytic targets only). @default {undefined} */
+  adaptive?: AdaptiveSampling;
+  /** Stops training (with the best weights) when aborted. @default {undefined} */
+  signal?: AbortSignal;
+  /** Called after every epoch and L-BFGS checkpoint; the library never prints. @default {undefined} */
   onEpoch?: (info: EpochInfo) => void;
 }
 
-/** Time spent, milliseconds. */
+/** Why training stopped. */
+export type StopReason =
+  | "steps" // every allowed epoch and iteration ran
+  | "converged" // L-BFGS could not lower the loss any more (float32 round-off)
+  | "patience" // Adam stopped improving and no L-BFGS phase follows
+  | "budget" // the wall-clock budget ran out
+  | "interrupted" // the abort signal fired
+  | "diverged"; // the loss became non-finite
+
+/** Time spent, milliseconds (wall clock) and CPU time of the process. */
 export interface RefitTimings {
   /** Planning, data preparation and the metrics of the starting model. */
   readonly prepareMs: number;
   /** The training loop. */
   readonly trainMs: number;
+  /** Of which the Adam phase. */
+  readonly adamMs: number;
+  /** Of which the L-BFGS phase. */
+  readonly lbfgsMs: number;
   /** Building the new model and its metrics. */
   readonly finishMs: number;
   /** All of it. */
   readonly totalMs: number;
+  /** User CPU time of the process during the refit (all threads), milliseconds. */
+  readonly cpuUserMs: number;
 }
 
 /** The outcome of {@linkcode refit}. */
 export interface RefitResult {
+  /** The model's input names, width `n`. */
+  readonly inputs: readonly string[];
+  /** The model's output names, width `m`. */
+  readonly outputs: readonly string[];
   /** The refit ONNX model (the original graph with new initializer values). */
   readonly onnx: OnnxModel;
   /**
@@ -93,15 +179,23 @@ export interface RefitResult {
   /** What was trained and what was kept. */
   readonly plan: TrainingPlan;
   /** The options used, defaults filled in. */
-  readonly options: Required<Omit<RefitOptions, "onEpoch">>;
-  /** Epochs run. */
+  readonly options: ResolvedRefitOptions;
+  /** Why training stopped. */
+  readonly stopReason: StopReason;
+  /** Epochs and checkpoints recorded (the length of `history`). */
   readonly epochsRun: number;
+  /** Adam epochs run. */
+  readonly adamEpochs: number;
+  /** L-BFGS iterations run and objective evaluations they used. */
+  readonly lbfgs: { readonly iterations: number; readonly evaluations: number };
   /** The epoch whose weights were kept (0 = no epoch improved on the start). */
   readonly bestEpoch: number;
   /** Per-epoch progress. */
   readonly history: readonly EpochInfo[];
-  /** Training and held-out points. */
-  readonly split: { readonly train: number; readonly holdout: number };
+  /** Rounds of adaptive sampling. */
+  readonly adaptiveRounds: readonly AdaptiveRound[];
+  /** Training points at the end (including adaptive ones) and held-out points. */
+  readonly split: { readonly train: number; readonly holdout: number; readonly added: number };
   /** Metrics of the starting model on the held-out points. */
   readonly before: RefitMetrics;
   /** Metrics of the refit model on the held-out points. */
@@ -114,8 +208,16 @@ export interface RefitResult {
   readonly trainableElements: number;
 }
 
-/** Held-out points evaluated per loss call (bounds memory, not results). */
-const HOLDOUT_CHUNK = 512;
+/** {@linkcode RefitOptions} with defaults filled in (callbacks, signal and sampler left out). */
+export type ResolvedRefitOptions = Required<
+  Omit<RefitOptions, "onEpoch" | "signal" | "adaptive">
+>;
+
+/** Points per tensor call on whole sets (bounds memory, not results). */
+const CHUNK = 1024;
+
+/** Milliseconds between yields to the event loop (so signals are seen). */
+const YIELD_MS = 100;
 
 /**
  * Refits a surrogate on values and Jacobians (Sobolev training).
@@ -128,15 +230,27 @@ const HOLDOUT_CHUNK = 512;
  * surrogate's scaling, `yn = normalize(y)` and
  * `Jn_kij = s_out_i · J_kij / s_in_j` (`s = dxn/dx`), and entry `(i, j)` is
  * weighted by `1 / max(s_ij, entryFloor · s̄_i)` (see {@linkcode RefitOptions.entryFloor}).
- * Adam over shuffled minibatches (seeded), a seeded held-out split, early
- * stopping on the held-out loss with the best weights restored. Before/after
- * metrics are computed on the held-out points with the starting surrogate and a
- * surrogate made from the new ONNX (onnxruntime values, tfjs Jacobians).
- * Every tensor made is disposed; the same seed gives the same result.
+ *
+ * Training: Adam over shuffled minibatches (seeded) with a cosine or constant
+ * learning rate, until its epochs, its patience or its share of the budget run
+ * out; then L-BFGS ({@linkcode Lbfgs}) on the whole training set until its
+ * iterations or the budget run out or it cannot lower the loss. With
+ * `adaptive`, every `adaptive.every` L-BFGS iterations the points of a
+ * candidate pool where the model's Jacobian is worst are added to the training
+ * set ({@linkcode refineTrainingSet}). After every Adam epoch and every
+ * `evaluateEvery` L-BFGS iterations the held-out loss and errors are measured
+ * and the weights with the lowest held-out loss are kept. The budget and the
+ * signal stop training between steps; the best weights are then returned as
+ * usual, with {@linkcode RefitResult.stopReason} saying why.
+ *
+ * Before/after metrics are computed on the held-out points with the starting
+ * surrogate and a surrogate made from the new ONNX (onnxruntime values, tfjs
+ * Jacobians). Every tensor made is disposed; the same seed and step limits give
+ * the same result (a budget or a signal may stop at a different step).
  *
  * @param surrogate The model to refit (not modified).
  * @param data Training points and targets, physical units, the model's names.
- * @param options Hyper-parameters and progress callback.
+ * @param options Hyper-parameters, budget, signal and progress callback.
  * @throws {TypeError} If the data's names differ from the model's, or λ > 0 without Jacobian targets.
  * @throws {RangeError} If an option is out of range.
  */
@@ -146,12 +260,15 @@ export async function refit(
   options: RefitOptions = {},
 ): Promise<RefitResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const opts = resolveOptions(options);
+  const { signal, onEpoch, adaptive } = options;
   checkData(surrogate, data, opts.lambda);
   const backend = await initTf();
   const plan = await planFor(surrogate);
   const n = surrogate.inputs.length;
   const m = surrogate.outputs.length;
+  const deadline = t0 + opts.budgetMs;
 
   // Seeded split.
   const random = mulberry32(opts.seed);
@@ -163,97 +280,252 @@ export async function refit(
     );
   }
   const holdoutData = selectRows(data, order.slice(0, holdoutCount).sort((a, b) => a - b));
-  const trainData = selectRows(data, order.slice(holdoutCount).sort((a, b) => a - b));
-  const train = normalizedArrays(surrogate, trainData);
-  const held = normalizedArrays(surrogate, holdoutData);
-  const weights = entryWeights(train.jacobian, trainData.points, m, n, opts.entryFloor);
+  let trainData = selectRows(data, order.slice(holdoutCount).sort((a, b) => a - b));
+  let train = normalizedSet(surrogate, trainData);
+  const held = normalizedSet(surrogate, holdoutData);
+  const weights = entryWeights(train.jacobian, train.points, m, n, opts.entryFloor);
 
+  const tBefore = performance.now();
   const before = await evaluateSurrogate(surrogate, holdoutData);
+  // The same evaluation of the refit model closes the run: keep time for it.
+  const finishReserveMs = 1.5 * (performance.now() - tBefore) + 50;
   const model = await surrogate.tfModel();
   const t1 = performance.now();
 
-  // Variables, one per trainable key.
-  const variables = new Map<string, tf.Variable>();
-  for (const key of plan.trainable) {
-    const t = plan.dict.get(key)!;
-    const values = Float32Array.from(t.data as ArrayLike<number>);
-    variables.set(key, tf.tidy(() => tf.variable(tf.tensor(values, [...t.shape]), true)));
-  }
-  const varList = [...variables.values()];
-  const optimizer = tf.train.adam(opts.learningRate);
-  const trainT = toTensors(train, trainData.points, m, n);
-  const heldT = toTensors(held, holdoutData.points, m, n);
-  const weightT = tf.tensor2d(weights, [m, n]);
-  const lossOn = (batch: Batch): SobolevLoss => {
-    const overrides = new Map<string, tf.Tensor>();
-    for (const name of plan.initializers) {
-      overrides.set(name, initializerFromParameters(plan.map, name, variables));
-    }
-    return sobolevLoss((x) => model.apply(x, overrides), batch, {
+  const objective = new RefitObjective(model, plan, {
+    lambda: opts.lambda,
+    entryWeights: weights,
+    chunk: CHUNK,
+  });
+  let trainT: TensorSet = toTensorSet(train, m, n);
+  const history: EpochInfo[] = [];
+  const adaptiveRounds: AdaptiveRound[] = [];
+  const score = (): HeldOutScore =>
+    scoreHeldOut(objective.valuesAndJacobians(held.x), holdoutData, surrogate.scaling, {
       lambda: opts.lambda,
-      entryWeights: weightT,
+      entryWeights: weights,
     });
+  let bestScore = score();
+  let bestEpoch = 0;
+  let bestValues = objective.snapshot();
+  let stopReason: StopReason = "steps";
+  let adamEpochs = 0;
+  let lbfgsIterations = 0;
+  let lbfgsEvaluations = 0;
+  let lastYield = performance.now();
+  const stopNow = (): StopReason | undefined => {
+    if (signal?.aborted) return "interrupted";
+    if (performance.now() + finishReserveMs >= deadline) return "budget";
+    return undefined;
   };
-  const holdoutLoss = () => {
-    let total = 0, value = 0, jac = 0;
-    for (let s = 0; s < holdoutData.points; s += HOLDOUT_CHUNK) {
-      const size = Math.min(HOLDOUT_CHUNK, holdoutData.points - s);
-      const [a, b, c] = tf.tidy(() => {
-        const l = lossOn(sliceBatch(heldT, s, size));
-        return [l.total, l.value, l.jacobian].map((t) => t.dataSync()[0]!);
-      });
-      total += a! * size;
-      value += b! * size;
-      jac += c! * size;
+  const yieldNow = async () => {
+    if (performance.now() - lastYield < YIELD_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    lastYield = performance.now();
+  };
+  // Milliseconds per Adam epoch and per L-BFGS iteration, measured as they run.
+  let epochMs = NaN, iterationMs = NaN;
+  const eta = (phase: RefitPhase, remainingEpochs: number, remainingIterations: number) => {
+    const perIteration = Number.isFinite(iterationMs) ? iterationMs : 1.5 * epochMs;
+    const work = (phase === "adam" ? remainingEpochs * epochMs : 0) +
+      remainingIterations * perIteration;
+    const left = deadline - finishReserveMs - performance.now();
+    return Math.max(0, Math.min(Number.isFinite(work) ? work : Infinity, left));
+  };
+  const record = (
+    phase: RefitPhase,
+    step: number,
+    steps: number,
+    trainLoss: number,
+    learningRate: number,
+    etaMs: number,
+  ): HeldOutScore => {
+    const s = score();
+    const epoch = history.length + 1;
+    if (s.loss.total < bestScore.loss.total) {
+      bestScore = s;
+      bestEpoch = epoch;
+      bestValues = objective.snapshot();
     }
-    const N = holdoutData.points;
-    return { total: total / N, value: value / N, jacobian: jac / N };
+    const info: EpochInfo = {
+      epoch,
+      phase,
+      step,
+      steps,
+      epochs: steps,
+      trainLoss,
+      holdoutLoss: s.loss.total,
+      holdoutValueLoss: s.loss.value,
+      holdoutJacobianLoss: s.loss.jacobian,
+      holdoutJacobianError: s.jacobianError,
+      holdoutR2: s.r2,
+      learningRate,
+      trainPoints: train.points,
+      bestEpoch,
+      elapsedMs: performance.now() - t1,
+      etaMs,
+    };
+    history.push(info);
+    onEpoch?.(info);
+    return s;
   };
 
-  const history: EpochInfo[] = [];
-  let best = holdoutLoss().total;
-  let bestEpoch = 0;
-  let bestValues = snapshot(variables);
-  const trainRows = Array.from({ length: trainData.points }, (_, k) => k);
-  let epoch = 0;
+  const adamDeadline = opts.lbfgsIterations > 0 && Number.isFinite(opts.budgetMs)
+    ? t1 + opts.adamShare * (deadline - finishReserveMs - t1)
+    : Infinity;
+  let tAdam = t1, tLbfgs = t1;
   try {
-    for (epoch = 1; epoch <= opts.epochs; epoch++) {
-      shuffle(trainRows, random);
-      let sum = 0;
-      for (let s = 0; s < trainRows.length; s += opts.batchSize) {
-        const rows = trainRows.slice(s, s + opts.batchSize);
-        const cost = tf.tidy(() => {
-          const batch = gatherBatch(trainT, rows);
-          return optimizer.minimize(() => lossOn(batch).total, true, varList)!;
-        });
-        sum += cost.dataSync()[0]! * rows.length;
-        cost.dispose();
+    // Phase 1: Adam on minibatches.
+    const optimizer = tf.train.adam(opts.learningRate);
+    // tfjs's Adam reads its `learningRate` field at every step; the schedule sets it.
+    const lrField = optimizer as unknown as { learningRate: number };
+    const trainRows = Array.from({ length: train.points }, (_, k) => k);
+    let lastImprovement = 0;
+    let lr = opts.learningRate;
+    try {
+      adam: for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+        const started = performance.now();
+        shuffle(trainRows, random);
+        let sum = 0;
+        for (let s = 0; s < trainRows.length; s += opts.batchSize) {
+          const stop = stopNow();
+          if (stop !== undefined) {
+            stopReason = stop;
+            break adam;
+          }
+          if (performance.now() >= adamDeadline) break adam;
+          lr = learningRateAt(opts, epoch - 1 + s / trainRows.length, t1, adamDeadline);
+          lrField.learningRate = lr;
+          const rows = trainRows.slice(s, s + opts.batchSize);
+          const cost = tf.tidy(() => {
+            const batch = gatherSet(trainT, rows);
+            return optimizer.minimize(
+              () => objective.loss(batch).total,
+              true,
+              objective.variables,
+            )!;
+          });
+          sum += cost.dataSync()[0]! * rows.length;
+          cost.dispose();
+          await yieldNow();
+        }
+        adamEpochs = epoch;
+        const ms = performance.now() - started;
+        epochMs = Number.isFinite(epochMs) ? 0.7 * epochMs + 0.3 * ms : ms;
+        const previousBest = bestEpoch;
+        const s = record(
+          "adam",
+          epoch,
+          opts.epochs,
+          sum / trainRows.length,
+          lr,
+          eta("adam", opts.epochs - epoch, opts.lbfgsIterations),
+        );
+        if (bestEpoch !== previousBest) lastImprovement = epoch;
+        if (!Number.isFinite(s.loss.total)) {
+          stopReason = "diverged";
+          break;
+        }
+        if (epoch - lastImprovement >= opts.patience) {
+          if (opts.lbfgsIterations === 0) stopReason = "patience";
+          break;
+        }
+        await yieldNow();
       }
-      const h = holdoutLoss();
-      if (h.total < best) {
-        best = h.total;
-        bestEpoch = epoch;
-        bestValues = snapshot(variables);
-      }
-      const info: EpochInfo = {
-        epoch,
-        epochs: opts.epochs,
-        trainLoss: sum / trainRows.length,
-        holdoutLoss: h.total,
-        holdoutValueLoss: h.value,
-        holdoutJacobianLoss: h.jacobian,
-        bestEpoch,
-        elapsedMs: performance.now() - t1,
-      };
-      history.push(info);
-      opts.onEpoch?.(info);
-      if (!Number.isFinite(h.total) || epoch - bestEpoch >= opts.patience) break;
+    } finally {
+      optimizer.dispose();
     }
+    tAdam = performance.now();
+
+    // Phase 2: L-BFGS on the whole training set, from the best weights so far.
+    if (opts.lbfgsIterations > 0 && (stopReason === "steps")) {
+      const stop = stopNow();
+      if (stop !== undefined) stopReason = stop;
+    }
+    if (opts.lbfgsIterations > 0 && stopReason === "steps") {
+      objective.write(flatten(plan, bestValues));
+      let lastParts: LossParts | undefined;
+      const evaluate = (x: Float64Array) => {
+        objective.write(x);
+        const { parts, gradient } = objective.lossAndGradient(trainT);
+        lastParts = parts;
+        lbfgsEvaluations++;
+        return { f: parts.total, g: gradient };
+      };
+      const lbfgs = await Lbfgs.start(evaluate, objective.read(), { history: opts.lbfgsHistory });
+      let failures = 0;
+      let checkpointStart = performance.now();
+      let lastStep = 0;
+      let recorded = 0;
+      while (lbfgsIterations < opts.lbfgsIterations) {
+        const stop = stopNow();
+        if (stop !== undefined) {
+          stopReason = stop;
+          break;
+        }
+        const step = await lbfgs.step();
+        if (step.status !== "ok") {
+          // Round-off: memory dropped; two failures in a row mean no further progress.
+          if (++failures >= 2) {
+            stopReason = "converged";
+            break;
+          }
+          continue;
+        }
+        failures = 0;
+        lbfgsIterations++;
+        lastStep = step.step;
+        await yieldNow();
+        const due = lbfgsIterations % opts.evaluateEvery === 0 ||
+          lbfgsIterations === opts.lbfgsIterations;
+        if (!due) continue;
+        const now = performance.now();
+        const ms = (now - checkpointStart) / opts.evaluateEvery;
+        iterationMs = Number.isFinite(iterationMs) ? 0.7 * iterationMs + 0.3 * ms : ms;
+        checkpointStart = now;
+        objective.write(lbfgs.x);
+        recorded = lbfgsIterations;
+        const s = record(
+          "lbfgs",
+          lbfgsIterations,
+          opts.lbfgsIterations,
+          lastParts?.total ?? lbfgs.f,
+          lastStep,
+          eta("lbfgs", 0, opts.lbfgsIterations - lbfgsIterations),
+        );
+        if (!Number.isFinite(s.loss.total)) {
+          stopReason = "diverged";
+          break;
+        }
+        if (adaptive !== undefined && lbfgsIterations % (adaptive.every ?? 100) === 0) {
+          const round = refineTrainingSet(adaptive, {
+            round: adaptiveRounds.length,
+            seed: opts.seed,
+            trainPoints: trainData.points,
+            modelAt: (xn) => objective.valuesAndJacobians(xn),
+            scaling: surrogate.scaling,
+          });
+          if (round.data.points > 0) {
+            trainData = concatData(trainData, round.data);
+            train = normalizedSet(surrogate, trainData);
+            disposeSet(trainT);
+            trainT = toTensorSet(train, m, n);
+            await lbfgs.reset();
+          }
+          adaptiveRounds.push(round.summary);
+        }
+      }
+      // The last iterations since a checkpoint count too.
+      if (lbfgsIterations > recorded && stopReason !== "interrupted") {
+        objective.write(lbfgs.x);
+        record("lbfgs", lbfgsIterations, opts.lbfgsIterations, lbfgs.f, lastStep, 0);
+      }
+    }
+    tLbfgs = performance.now();
   } finally {
-    optimizer.dispose();
-    tf.dispose([...varList, weightT, ...Object.values(trainT), ...Object.values(heldT)]);
+    objective.dispose();
+    disposeSet(trainT);
   }
-  const epochsRun = Math.min(epoch, opts.epochs);
   const t2 = performance.now();
 
   const stateDict = buildStateDict(plan, bestValues);
@@ -269,49 +541,69 @@ export async function refit(
     await after.dispose();
   }
   const t3 = performance.now();
-  const { onEpoch: _, ...resolved } = opts;
+  const { onEpoch: _e, signal: _s, adaptive: _a, ...resolved } = opts;
   return {
+    inputs: [...surrogate.inputs],
+    outputs: [...surrogate.outputs],
     onnx,
     stateDict,
     plan,
     options: resolved,
-    epochsRun,
+    stopReason,
+    epochsRun: history.length,
+    adamEpochs,
+    lbfgs: { iterations: lbfgsIterations, evaluations: lbfgsEvaluations },
     bestEpoch,
     history,
-    split: { train: trainData.points, holdout: holdoutData.points },
+    adaptiveRounds,
+    split: {
+      train: trainData.points,
+      holdout: holdoutData.points,
+      added: trainData.points - (data.points - holdoutData.points),
+    },
     before,
     after: afterMetrics,
     backend,
-    timings: { prepareMs: t1 - t0, trainMs: t2 - t1, finishMs: t3 - t2, totalMs: t3 - t0 },
+    timings: {
+      prepareMs: t1 - t0,
+      trainMs: t2 - t1,
+      adamMs: tAdam - t1,
+      lbfgsMs: tLbfgs - tAdam,
+      finishMs: t3 - t2,
+      totalMs: t3 - t0,
+      cpuUserMs: process.cpuUsage(cpu0).user / 1000,
+    },
     trainableElements: plan.trainable.reduce((a, k) => a + plan.dict.get(k)!.data.length, 0),
   };
 }
 
-type Resolved = Required<Omit<RefitOptions, "onEpoch">> & Pick<RefitOptions, "onEpoch">;
+type Resolved = ResolvedRefitOptions & Pick<RefitOptions, "onEpoch" | "signal" | "adaptive">;
 
 function resolveOptions(options: RefitOptions): Resolved {
   const o = {
     lambda: options.lambda ?? 1,
     epochs: options.epochs ?? 200,
     batchSize: options.batchSize ?? 64,
-    learningRate: options.learningRate ?? 1e-3,
+    learningRate: options.learningRate ?? 3e-3,
+    schedule: options.schedule ?? "cosine",
+    lbfgsIterations: options.lbfgsIterations ?? 5000,
+    lbfgsHistory: options.lbfgsHistory ?? 20,
+    evaluateEvery: options.evaluateEvery ?? 10,
+    budgetMs: options.budgetMs ?? Infinity,
+    adamShare: options.adamShare ?? 0.3,
     seed: options.seed ?? 0,
     holdout: options.holdout ?? 0.2,
     patience: options.patience ?? 20,
     entryFloor: options.entryFloor ?? 0.1,
-    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
   };
-  const check = (name: string, ok: boolean, value: number, range: string) => {
+  const check = (name: string, ok: boolean, value: unknown, range: string) => {
     if (!ok) throw new RangeError(`Cannot refit: ${name} ${value} is not ${range}`);
   };
+  const integer = (name: string, v: number, min: number) =>
+    check(name, Number.isInteger(v) && v >= min, v, `an integer ≥ ${min}`);
   check("lambda", o.lambda >= 0 && Number.isFinite(o.lambda), o.lambda, "a finite number ≥ 0");
-  check("epochs", Number.isInteger(o.epochs) && o.epochs >= 1, o.epochs, "an integer ≥ 1");
-  check(
-    "batch size",
-    Number.isInteger(o.batchSize) && o.batchSize >= 1,
-    o.batchSize,
-    "an integer ≥ 1",
-  );
+  integer("epochs", o.epochs, 0);
+  integer("batch size", o.batchSize, 1);
   check(
     "learning rate",
     o.learningRate > 0 && Number.isFinite(o.learningRate),
@@ -319,20 +611,63 @@ function resolveOptions(options: RefitOptions): Resolved {
     "a finite number > 0",
   );
   check(
+    "schedule",
+    o.schedule === "cosine" || o.schedule === "constant",
+    o.schedule,
+    '"cosine" or "constant"',
+  );
+  integer("L-BFGS iterations", o.lbfgsIterations, 0);
+  integer("L-BFGS history", o.lbfgsHistory, 1);
+  integer("evaluateEvery", o.evaluateEvery, 1);
+  check(
+    "epochs",
+    o.epochs + o.lbfgsIterations > 0,
+    o.epochs,
+    "> 0 when there are no L-BFGS iterations",
+  );
+  check("budget", o.budgetMs > 0, o.budgetMs, "> 0 milliseconds");
+  check("Adam share", o.adamShare >= 0 && o.adamShare <= 1, o.adamShare, "in [0, 1]");
+  check(
     "seed",
     Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff,
     o.seed,
     "an integer in [0, 4294967295]",
   );
   check("holdout", o.holdout > 0 && o.holdout < 1, o.holdout, "in (0, 1)");
-  check("patience", Number.isInteger(o.patience) && o.patience >= 1, o.patience, "an integer ≥ 1");
+  integer("patience", o.patience, 1);
   check(
     "entry floor",
     o.entryFloor > 0 && Number.isFinite(o.entryFloor),
     o.entryFloor,
     "a finite number > 0",
   );
-  return o;
+  return {
+    ...o,
+    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.adaptive ? { adaptive: options.adaptive } : {}),
+  };
+}
+
+/**
+ * The Adam learning rate at fractional epoch `e` (0-based): constant, or a
+ * cosine from the peak to 1 % of it over the phase — its epochs, or its share of
+ * a finite budget when that ends first (measured by elapsed time).
+ */
+function learningRateAt(
+  o: ResolvedRefitOptions,
+  e: number,
+  t1: number,
+  adamDeadline: number,
+): number {
+  if (o.schedule === "constant") return o.learningRate;
+  let progress = e / Math.max(1, o.epochs);
+  if (Number.isFinite(adamDeadline)) {
+    progress = Math.max(progress, (performance.now() - t1) / (adamDeadline - t1));
+  }
+  const p = Math.min(1, Math.max(0, progress));
+  const floor = 0.01;
+  return o.learningRate * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * p)));
 }
 
 function checkData(surrogate: Surrogate, data: RefitData, lambda: number): void {
@@ -373,13 +708,8 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-interface NormalizedArrays {
-  x: Float32Array;
-  y: Float32Array;
-  jacobian: Float32Array | undefined;
-}
-
-function normalizedArrays(surrogate: Surrogate, data: RefitData): NormalizedArrays {
+/** A data set in normalized units, float32. */
+export function normalizedSet(surrogate: Surrogate, data: RefitData): NormalizedSet {
   const { scaling } = surrogate;
   const n = scaling.inputs.length;
   const m = scaling.outputs.length;
@@ -397,7 +727,7 @@ function normalizedArrays(surrogate: Surrogate, data: RefitData): NormalizedArra
       }
     }
   }
-  return { x, y, jacobian };
+  return { points: data.points, x, y, ...(jacobian ? { jacobian } : {}) };
 }
 
 /**
@@ -428,40 +758,33 @@ function entryWeights(
   return w;
 }
 
-interface Batch {
-  x: tf.Tensor2D;
-  y: tf.Tensor2D;
-  jacobian?: tf.Tensor3D;
-}
-
-function toTensors(a: NormalizedArrays, points: number, m: number, n: number): Batch {
+/** Two data sets with the same names, one after the other. */
+function concatData(a: RefitData, b: RefitData): RefitData {
+  const cat = (x: Float64Array, y: Float64Array) => {
+    const out = new Float64Array(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
   return {
-    x: tf.tensor2d(a.x, [points, n]),
-    y: tf.tensor2d(a.y, [points, m]),
-    ...(a.jacobian ? { jacobian: tf.tensor3d(a.jacobian, [points, m, n]) } : {}),
+    ...a,
+    points: a.points + b.points,
+    x: cat(a.x, b.x),
+    values: cat(a.values, b.values),
+    ...(a.jacobian && b.jacobian ? { jacobian: cat(a.jacobian, b.jacobian) } : {}),
   };
 }
 
-function gatherBatch(all: Batch, rows: readonly number[]): Batch {
-  const index = tf.tensor1d(rows as number[], "int32");
-  return {
-    x: tf.gather(all.x, index),
-    y: tf.gather(all.y, index),
-    ...(all.jacobian ? { jacobian: tf.gather(all.jacobian, index) } : {}),
-  };
-}
-
-function sliceBatch(all: Batch, start: number, size: number): Batch {
-  return {
-    x: tf.slice(all.x, [start, 0], [size, -1]),
-    y: tf.slice(all.y, [start, 0], [size, -1]),
-    ...(all.jacobian ? { jacobian: tf.slice(all.jacobian, [start, 0, 0], [size, -1, -1]) } : {}),
-  };
-}
-
-function snapshot(variables: ReadonlyMap<string, tf.Variable>): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [key, v] of variables) out.set(key, Float32Array.from(v.dataSync()));
+/** Snapshot values laid out as {@linkcode RefitObjective.read}'s vector. */
+function flatten(plan: TrainingPlan, values: ReadonlyMap<string, Float32Array>): Float64Array {
+  const size = plan.trainable.reduce((a, k) => a + values.get(k)!.length, 0);
+  const out = new Float64Array(size);
+  let at = 0;
+  for (const key of plan.trainable) {
+    const v = values.get(key)!;
+    out.set(v, at);
+    at += v.length;
+  }
   return out;
 }
 

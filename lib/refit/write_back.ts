@@ -45,7 +45,8 @@ export interface WrittenRefit {
  * `model.safetensors` holds every key of the starting state_dict in its order,
  * with its shape and dtype, so `model.load_state_dict(load_file(path))` works
  * unchanged (`strict=True`); non-trainable keys keep their values, tied keys take
- * their owner's. Its metadata says `format: pt`. `summary.json` holds the
+ * their owner's. Its metadata says `format: pt`. `summary.json` ({@linkcode RefitSummary}) holds
+ * `status` (`complete`, or `interrupted` when a signal stopped training), the
  * before/after metrics on the held-out points (value R² and range-normalized
  * error per output, row- and range-normalized Jacobian errors per entry, worst
  * row-normalized per output), λ and the other options, epochs run, best epoch,
@@ -96,6 +97,63 @@ export async function writeRefit(
   return { ...paths, summaryJson };
 }
 
+/** One entry of `summary.json`'s `history`: an Adam epoch or an L-BFGS checkpoint. */
+export interface RefitHistoryEntry {
+  /** 1-based, over both phases. */
+  readonly epoch: number;
+  readonly phase: "adam" | "lbfgs";
+  /** Adam epoch, or L-BFGS iterations done. */
+  readonly step: number;
+  /** Training loss (normalized units). */
+  readonly trainLoss: number;
+  /** Held-out loss and its terms (normalized units): `holdoutLoss = value + λ · jacobian`. */
+  readonly holdoutLoss: number;
+  readonly holdoutValueLoss: number;
+  readonly holdoutJacobianLoss: number;
+  /** Held-out worst row-normalized Jacobian error per output (`summary.outputs` order). */
+  readonly holdoutJacobianError: readonly number[];
+  /** Held-out value R² per output. */
+  readonly holdoutR2: readonly number[];
+  /** Adam learning rate or L-BFGS step length. */
+  readonly learningRate: number;
+  readonly trainPoints: number;
+  /** Milliseconds since training started. */
+  readonly elapsedMs: number;
+}
+
+/**
+ * `summary.json` as written by {@linkcode writeRefit} (format `partials-refit/2`;
+ * extra fields from {@linkcode WriteRefitOptions.extra} are merged at the top).
+ * Non-finite numbers are written as `null`.
+ */
+export interface RefitSummary {
+  readonly format: "partials-refit/2";
+  /** `"interrupted"` when SIGINT/SIGTERM stopped training: the files hold the best weights so far. */
+  readonly status: "complete" | "interrupted";
+  readonly stopReason: RefitResult["stopReason"];
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly lambda: number;
+  readonly options: RefitResult["options"];
+  readonly seed: number;
+  readonly epochsRun: number;
+  readonly adamEpochs: number;
+  readonly lbfgs: RefitResult["lbfgs"];
+  readonly bestEpoch: number;
+  readonly split: RefitResult["split"];
+  readonly adaptiveRounds: RefitResult["adaptiveRounds"];
+  readonly backend: string;
+  readonly timings: RefitResult["timings"];
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly weights: Readonly<Record<string, unknown>>;
+  /** Before/after metrics on the held-out points. */
+  readonly metrics: {
+    readonly before: RefitResult["before"];
+    readonly after: RefitResult["after"];
+  };
+  readonly history: readonly RefitHistoryEntry[];
+}
+
 function refitSummary(
   result: RefitResult,
   sizes: { onnxBytes: number; safetensorsBytes: number; extra: Record<string, unknown> },
@@ -107,15 +165,35 @@ function refitSummary(
       initializer: i.name,
       parts: i.source.kind === "fused" ? [...i.source.parts] : [],
     }));
-  return JSON.parse(JSON.stringify({
-    format: "partials-refit/1",
-    ...sizes.extra,
+  const history: RefitHistoryEntry[] = result.history.map((h) => ({
+    epoch: h.epoch,
+    phase: h.phase,
+    step: h.step,
+    trainLoss: h.trainLoss,
+    holdoutLoss: h.holdoutLoss,
+    holdoutValueLoss: h.holdoutValueLoss,
+    holdoutJacobianLoss: h.holdoutJacobianLoss,
+    holdoutJacobianError: h.holdoutJacobianError,
+    holdoutR2: h.holdoutR2,
+    learningRate: h.learningRate,
+    trainPoints: h.trainPoints,
+    elapsedMs: h.elapsedMs,
+  }));
+  const summary: RefitSummary = {
+    format: "partials-refit/2",
+    status: result.stopReason === "interrupted" ? "interrupted" : "complete",
+    stopReason: result.stopReason,
+    inputs: result.inputs,
+    outputs: result.outputs,
     lambda: result.options.lambda,
     options: result.options,
     seed: result.options.seed,
     epochsRun: result.epochsRun,
+    adamEpochs: result.adamEpochs,
+    lbfgs: result.lbfgs,
     bestEpoch: result.bestEpoch,
     split: result.split,
+    adaptiveRounds: result.adaptiveRounds,
     backend: result.backend,
     timings: result.timings,
     sizes: {
@@ -136,12 +214,13 @@ function refitSummary(
         : "Every trainable state_dict tensor is one variable; graph copies of it are recomputed from it",
     },
     metrics: { before: result.before, after: result.after },
-    history: result.history.map((h) => ({
-      epoch: h.epoch,
-      trainLoss: h.trainLoss,
-      holdoutLoss: h.holdoutLoss,
-      holdoutValueLoss: h.holdoutValueLoss,
-      holdoutJacobianLoss: h.holdoutJacobianLoss,
-    })),
-  }, (_key, value) => typeof value === "number" && !Number.isFinite(value) ? null : value));
+    history,
+  };
+  const { format, status, ...rest } = summary;
+  return JSON.parse(
+    JSON.stringify(
+      { format, status, ...sizes.extra, ...rest },
+      (_key, value) => typeof value === "number" && !Number.isFinite(value) ? null : value,
+    ),
+  );
 }

@@ -119,6 +119,9 @@ Deno.test("partials refit writes model.onnx, model.safetensors and summary.json"
       samples,
       "--epochs",
       "1",
+      "--lbfgs",
+      "2",
+      "--no-adaptive",
       "--lambda",
       "0.1",
       "--out",
@@ -128,8 +131,12 @@ Deno.test("partials refit writes model.onnx, model.safetensors and summary.json"
     const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
     assertEquals(names, ["model.onnx", "model.safetensors", "summary.json"]);
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
-    assertEquals(summary.epochsRun, 1);
-    assertEquals(summary.split, { train: 96, holdout: 24 });
+    assertEquals(summary.status, "complete");
+    assertEquals(summary.adamEpochs, 1);
+    assertEquals(summary.lbfgs.iterations, 2);
+    // one Adam epoch and the closing L-BFGS checkpoint
+    assertEquals(summary.history.map((h: { phase: string }) => h.phase), ["adam", "lbfgs"]);
+    assertEquals(summary.split, { train: 96, holdout: 24, added: 0 });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

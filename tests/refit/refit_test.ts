@@ -16,7 +16,9 @@ import {
 import { initTf, tf } from "../../lib/tf/backend.ts";
 import { loadStateDict } from "../../lib/weights/load.ts";
 import { coverage, mapStateDict } from "../../lib/weights/map.ts";
-import { tiedModel } from "./_tiny.ts";
+import { MLP, tiedModel, tinyMlp } from "./_tiny.ts";
+import { referenceFromEquations } from "../../lib/reference/equations.ts";
+import { makeBounds } from "../../lib/sampling/bounds.ts";
 
 /** onnxruntime vs the tfjs rebuild, both float32, as a fraction of each output's range. */
 const ENGINE_AGREEMENT = { float32: 1e-5 } as const;
@@ -34,6 +36,7 @@ async function fastkan(): Promise<{ surrogate: Surrogate; data: RefitData }> {
 const SHORT: RefitOptions = {
   lambda: 0.1,
   epochs: 3,
+  lbfgsIterations: 0,
   batchSize: 64,
   learningRate: 2e-3,
   holdout: 0.25,
@@ -100,15 +103,16 @@ Deno.test("refit() with λ > 0 lowers the held-out Jacobian error of the bundled
   assertEquals(result.bestEpoch > 0, true);
 });
 
-Deno.test("refit() is deterministic and leaves no tensor behind", async () => {
+Deno.test("refit() is deterministic through Adam and L-BFGS and leaves no tensor behind", async () => {
   await initTf();
   const { surrogate, data } = await fastkan();
   const small = selectRows(data, Array.from({ length: 160 }, (_, k) => 3 * k));
   await surrogate.tfModel();
   const tensors = tf.memory().numTensors;
-  const a = await refit(surrogate, small, { ...SHORT, epochs: 2 });
+  const options = { ...SHORT, epochs: 2, lbfgsIterations: 3, evaluateEvery: 1 };
+  const a = await refit(surrogate, small, options);
   assertEquals(tf.memory().numTensors, tensors);
-  const b = await refit(surrogate, small, { ...SHORT, epochs: 2 });
+  const b = await refit(surrogate, small, options);
   assertEquals(tf.memory().numTensors, tensors);
   await surrogate.dispose();
   assertEquals(
@@ -165,4 +169,112 @@ Deno.test("writeRefit() writes a safetensors with the original keys and an ONNX 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The tiny MLP of `_tiny.ts` and smooth targets `y = (sin 2x1 + x2, x1·x2)` with their Jacobian. */
+function tinyProblem(points: number): { surrogate: Surrogate; data: RefitData } {
+  const surrogate = makeSurrogate(tinyMlp(), identityScaling(2, 2));
+  const x = Float64Array.from({ length: 2 * points }, (_, i) => ((i * 0.618034) % 1));
+  const values = new Float64Array(2 * points);
+  const jacobian = new Float64Array(4 * points);
+  for (let k = 0; k < points; k++) {
+    const a = x[2 * k]!, b = x[2 * k + 1]!;
+    values.set([Math.sin(2 * a) + b, a * b], 2 * k);
+    jacobian.set([2 * Math.cos(2 * a), 1, b, a], 4 * k);
+  }
+  return {
+    surrogate,
+    data: {
+      source: "inline",
+      points,
+      inputs: surrogate.inputs,
+      outputs: surrogate.outputs,
+      x,
+      values,
+      jacobian,
+    },
+  };
+}
+
+Deno.test("refit() with an L-BFGS phase after Adam ends with a lower held-out loss than Adam alone", async () => {
+  await initTf();
+  const { surrogate, data } = tinyProblem(60);
+  const options = { ...SHORT, lambda: 1, epochs: 3, learningRate: 0.01, evaluateEvery: 5 };
+  const adamOnly = await refit(surrogate, data, options);
+  const both = await refit(surrogate, data, { ...options, lbfgsIterations: 40 });
+  await surrogate.dispose();
+  assertEquals(adamOnly.history.map((h) => h.phase), ["adam", "adam", "adam"]);
+  assertEquals(both.history.map((h) => h.phase), [
+    "adam",
+    "adam",
+    "adam",
+    ...Array(8).fill("lbfgs"),
+  ]);
+  assertEquals(both.lbfgs.iterations, 40);
+  const loss = (r: typeof both) => r.history[r.bestEpoch - 1]!.holdoutLoss;
+  assertLess(loss(both), 0.5 * loss(adamOnly));
+  // the L-BFGS checkpoints never get worse by much than the best so far (line search decreases the training loss)
+  const train = both.history.filter((h) => h.phase === "lbfgs").map((h) => h.trainLoss);
+  train.slice(1).forEach((v, i) => assertLess(v, train[i]! * (1 + 1e-6)));
+});
+
+Deno.test("refit() stops on its budget and returns the best weights so far", async () => {
+  await initTf();
+  const { surrogate, data } = tinyProblem(60);
+  const result = await refit(surrogate, data, {
+    ...SHORT,
+    epochs: 100_000,
+    lbfgsIterations: 100_000,
+    budgetMs: 1500,
+  });
+  await surrogate.dispose();
+  assertEquals(result.stopReason, "budget");
+  assertLess(result.adamEpochs, 100_000);
+  // Adam gets its share of the budget, then L-BFGS runs until the deadline
+  assertEquals(result.lbfgs.iterations > 0, true);
+  const best = result.history[result.bestEpoch - 1]!;
+  assertEquals(
+    Math.min(...result.history.map((h) => h.holdoutLoss)),
+    best.holdoutLoss,
+  );
+});
+
+Deno.test("refit() with an aborted signal keeps the starting weights and says it was interrupted", async () => {
+  await initTf();
+  const { surrogate, data } = tinyProblem(40);
+  const controller = new AbortController();
+  controller.abort();
+  const result = await refit(surrogate, data, { ...SHORT, signal: controller.signal });
+  await surrogate.dispose();
+  assertEquals(result.stopReason, "interrupted");
+  assertEquals(result.bestEpoch, 0);
+  assertEquals(result.history.length, 0);
+  assertEquals(result.stateDict.get("w1")!.data, Float32Array.from(MLP.w1));
+});
+
+Deno.test("refit() with adaptive sampling adds the worst candidates of the box to the training set", async () => {
+  await initTf();
+  const { surrogate, data } = tinyProblem(60);
+  const reference = referenceFromEquations(
+    { inputs: ["x1", "x2"], outputs: { y1: "sin(2*x1) + x2", y2: "x1*x2" } },
+    "tiny.json",
+  );
+  const result = await refit(surrogate, data, {
+    ...SHORT,
+    epochs: 1,
+    lbfgsIterations: 6,
+    evaluateEvery: 2,
+    adaptive: {
+      reference,
+      bounds: makeBounds(["x1", "x2"], { min: [0, 0], max: [1, 1] }),
+      points: 5,
+      every: 2,
+      rounds: 2,
+    },
+  });
+  await surrogate.dispose();
+  assertEquals(result.adaptiveRounds.map((r) => r.added), [5, 5, 0]);
+  assertEquals(result.split.added, 10);
+  assertEquals(result.split.train, 45 + 10);
+  assertEquals(result.history.at(-1)!.trainPoints, 55);
 });
