@@ -231,7 +231,7 @@ Deno.test("writeFilesAtomic() writes all files or none, and leaves no temporary 
   assertEquals(pendingTempFiles(), []);
 });
 
-Deno.test("an interrupted refit exits 130 and leaves no partial output", async () => {
+Deno.test("an interrupted refit exits 130 and leaves its complete best-so-far files, no partial one", async () => {
   const dir = await Deno.makeTempDir();
   const mlp = bundledPaths("mlp");
   const child = new Deno.Command(Deno.execPath(), {
@@ -254,6 +254,8 @@ Deno.test("an interrupted refit exits 130 and leaves no partial output", async (
       SEED.samples,
       "--epochs",
       "100000",
+      "--budget",
+      "10m",
       "--out",
       `${dir}/out`,
     ],
@@ -264,7 +266,7 @@ Deno.test("an interrupted refit exits 130 and leaves no partial output", async (
   // Wait for the first epoch, then interrupt.
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
-  while (!seen.includes("epoch ")) {
+  while (!/^adam /m.test(seen)) {
     const { value, done } = await reader.read();
     if (done) break;
     seen += value;
@@ -273,7 +275,13 @@ Deno.test("an interrupted refit exits 130 and leaves no partial output", async (
   while (!(await reader.read()).done) { /* drain */ }
   const status = await child.status;
   assertEquals(status.code, 130, seen);
-  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), [], "no output folder, no temp file");
+  // The best weights so far, each file whole: exactly the three files, no temporary file.
+  assertEquals([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name).sort(), [
+    "model.onnx",
+    "model.safetensors",
+    "summary.json",
+  ]);
+  assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/out/summary.json`)).status, "interrupted");
 });
 
 Deno.test("a signal during an atomic write removes the temporary file and ends the process", async () => {

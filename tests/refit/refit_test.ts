@@ -221,17 +221,10 @@ Deno.test("refit() with an L-BFGS phase after Adam ends with a lower held-out lo
 Deno.test("refit() stops on its budget and returns the best weights so far", async () => {
   await initTf();
   const { surrogate, data } = tinyProblem(60);
-  const result = await refit(surrogate, data, {
-    ...SHORT,
-    epochs: 100_000,
-    lbfgsIterations: 100_000,
-    budgetMs: 1500,
-  });
+  const result = await refit(surrogate, data, { ...SHORT, epochs: 100_000, budgetMs: 1500 });
   await surrogate.dispose();
   assertEquals(result.stopReason, "budget");
   assertLess(result.adamEpochs, 100_000);
-  // Adam gets its share of the budget, then L-BFGS runs until the deadline
-  assertEquals(result.lbfgs.iterations > 0, true);
   const best = result.history[result.bestEpoch - 1]!;
   assertEquals(
     Math.min(...result.history.map((h) => h.holdoutLoss)),
