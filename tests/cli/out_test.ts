@@ -281,7 +281,10 @@ Deno.test("an interrupted refit exits 130 and leaves its complete best-so-far fi
     "model.safetensors",
     "summary.json",
   ]);
-  assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/out/summary.json`)).status, "interrupted");
+  assertEquals(
+    JSON.parse(await Deno.readTextFile(`${dir}/out/summary.json`)).status,
+    "interrupted",
+  );
 });
 
 Deno.test("a signal during an atomic write removes the temporary file and ends the process", async () => {
