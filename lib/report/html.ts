@@ -34,9 +34,9 @@ nav ul{display:flex;flex-wrap:wrap;gap:.3em 1em;padding:0;margin:.5em 0;list-sty
 .status ul{list-style:none;padding:0;margin:0}
 .status li{padding:.35em 0;border-top:1px solid rgba(0,0,0,.08)}
 .mark{display:inline-block;min-width:4.6em;font-weight:700}
-.pass .mark,.ok{color:#1b7a3a}
-.fail .mark,.bad{color:#b00020}
-.untested .mark{color:#666}
+li.pass .mark,.ok{color:#1b7a3a}
+li.fail .mark,.bad{color:#b00020}
+li.untested .mark{color:#666}
 .q{font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:14px 18px;align-items:start}
 @media (min-width:1100px){.grid.cols{grid-template-columns:repeat(var(--cols),minmax(0,1fr))}}

@@ -53,7 +53,7 @@ interface PageFacts {
     height: number;
     marks: Record<string, number>;
   }[];
-  status: { question: string; outcome: string; text: string }[];
+  status: { question: string; outcome: string; text: string; color: string }[];
   cause: string | null;
   tooWide: string[];
   scrollWidth: number;
@@ -86,6 +86,7 @@ function measure(): PageFacts {
     question: li.getAttribute("data-question"),
     outcome: li.querySelector(".mark").textContent.replace(/[✓✗–]/, "").trim(),
     text: li.textContent,
+    color: w.getComputedStyle(li.querySelector(".mark")).color,
   }));
   const viewport = w.innerWidth;
   const tooWide: string[] = [];
@@ -177,6 +178,9 @@ function assertStatusMatches(
 ) {
   assertEquals(f.cause, metrics.verdict.cause);
   assertEquals(f.status.length, metrics.status.lines.length);
+  // The colour agrees with the word: green for pass, red for fail.
+  const colors: Record<string, string> = { pass: "rgb(27, 122, 58)", fail: "rgb(176, 0, 32)" };
+  for (const s of f.status) assertEquals(s.color, colors[s.outcome], `${s.question} colour`);
   metrics.status.lines.forEach((l, i) => {
     const shown = f.status[i]!;
     assertEquals([shown.question, shown.outcome], [l.question, l.outcome]);
