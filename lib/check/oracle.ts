@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeError } from "../io/quote.ts";
 import { compareJacobians } from "../compare/jacobians.ts";
 import { compareValues } from "../compare/values.ts";
 import { readTextFile } from "../io/table.ts";
@@ -44,7 +45,7 @@ export async function readOracle(path: string): Promise<Oracle> {
     json = JSON.parse(await readTextFile(path));
   } catch (error) {
     if (error instanceof SyntaxError) {
-      throw new SyntaxError(`Cannot read ${path}: ${error.message}`);
+      throw new SyntaxError(`Cannot read ${path}: ${describeError(error)}`);
     }
     throw error;
   }

@@ -14,6 +14,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { dirname, join } from "node:path";
 import { InterruptedError, UsageError } from "./_errors.ts";
+import { escapeControl } from "../io/quote.ts";
 import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
 import { planPaths } from "./_paths.ts";
@@ -275,6 +276,19 @@ async function resolveCommandPaths(command: Command): Promise<void> {
   if (plan.out !== undefined) setters.get("--out")?.(plan.out);
 }
 
+/** Longest error line printed (library messages quote at most ~100 characters of a file). */
+const MAX_ERROR_LINE = 600;
+
+/**
+ * An error as one printable line: its first line, control characters escaped
+ * (a hostile file cannot paint the terminal), cut to {@linkcode MAX_ERROR_LINE}.
+ */
+export function errorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = escapeControl(message.split("\n")[0]!.trim());
+  return line.length > MAX_ERROR_LINE ? `${line.slice(0, MAX_ERROR_LINE)}…` : line;
+}
+
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   enterUserDirectory();
@@ -293,12 +307,11 @@ export async function main(args: readonly string[]): Promise<number> {
       ) return 0;
       return 2;
     }
-    const message = error instanceof Error ? error.message : String(error);
     if (error instanceof InterruptedError) {
-      console.error(`interrupted: ${message.split("\n")[0]}`);
+      console.error(`interrupted: ${errorLine(error)}`);
       return 130;
     }
-    console.error(`error: ${message.split("\n")[0]}`);
+    console.error(`error: ${errorLine(error)}`);
     if (debug && error instanceof Error && error.stack) console.error(error.stack);
     return error instanceof UsageError ? 2 : 1;
   }

@@ -73,7 +73,7 @@ export async function probeTensors(
   }
   const session = await ort.InferenceSession.create(
     onnxProto.onnx.ModelProto.encode(proto).finish(),
-    { graphOptimizationLevel: "basic" },
+    { graphOptimizationLevel: "basic", logSeverityLevel: 4 },
   );
   try {
     const chunk = model.input.batch ?? points;

@@ -171,11 +171,17 @@ export function compileGraph(
       });
       const present = node.inputs.filter((s) => s !== "");
       if (entry.host && present.every((s) => statics.has(s))) {
-        const outs = entry.host(
-          node,
-          node.inputs.map((s) => (s === "" ? undefined : statics.get(s))),
-          ctx,
-        );
+        let outs: (HostValue | undefined)[];
+        try {
+          outs = entry.host(
+            node,
+            node.inputs.map((s) => (s === "" ? undefined : statics.get(s))),
+            ctx,
+          );
+        } catch (error) {
+          // Folding a constant can fail like running the node (a size tfjs cannot allocate).
+          throw nodeError(error, ctx.where(node));
+        }
         node.outputs.forEach((o, k) => {
           const v = outs[k];
           if (o !== "" && v !== undefined) statics.set(o, v);

@@ -1,4 +1,4 @@
-export function parse(input: string): string[][];
+export function parse(input: string, options?: { separator?: string }): string[][];
 export function stringify(
   data: readonly (readonly string[])[],
   options?: { separator?: string },

@@ -7,10 +7,27 @@
  * @module
  */
 import type { NumericTable, ReadNumericCsvOptions } from "./table.ts";
-import { parseCsvRows, stringifyCsvRows } from "./_std_csv.ts";
+import { detectSeparator, parseCsvRows, stringifyCsvRows } from "./_std_csv.ts";
 import { openAtomicFile } from "./atomic.ts";
+import { limits, raiseHint } from "./limits.ts";
+import { describeError, quote } from "./quote.ts";
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// No nested quantifiers over the same digits: a 200 kB cell of digits is matched in linear time.
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Counts cells (separators and line ends, plus one) up to `stop`, cheaply,
+ * before text is parsed.
+ */
+export function countCells(text: string, stop = Infinity): number {
+  const separator = detectSeparator(text).charCodeAt(0);
+  let cells = 1;
+  for (let i = 0; i < text.length && cells <= stop; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === separator) cells++;
+  }
+  return cells;
+}
 
 /** A cell read as a number: decimal or exponent notation, `nan`, `inf`, `-infinity`, …; else `undefined`. */
 export function parseNumber(cell: string): number | undefined {
@@ -36,6 +53,10 @@ export class NumericCsvParser {
   readonly #source: string;
   readonly #allowNonFinite: boolean;
   readonly #required: readonly string[];
+  readonly #onWarning: ((message: string) => void) | undefined;
+  readonly #maxLine: number;
+  /** The cell separator, chosen from the header line. */
+  #separator = ",";
   #partial = "";
   #record = "";
   #recordLine = 0;
@@ -48,6 +69,8 @@ export class NumericCsvParser {
     this.#source = source;
     this.#allowNonFinite = options.allowNonFinite ?? false;
     this.#required = options.requiredColumns ?? [];
+    this.#onWarning = options.onWarning;
+    this.#maxLine = limits().maxCsvLineLength;
   }
 
   /** Rows parsed and not yet taken. */
@@ -71,6 +94,13 @@ export class NumericCsvParser {
       start = nl + 1;
     }
     this.#partial = t.slice(start);
+    if (this.#partial.length > this.#maxLine) {
+      throw new RangeError(
+        `Cannot read ${this.#source}: line ${
+          this.#line + 1
+        } is longer than ${this.#maxLine} characters, the limit (${raiseHint("maxCsvLineLength")})`,
+      );
+    }
   }
 
   /**
@@ -117,17 +147,38 @@ export class NumericCsvParser {
       if (countQuotes(this.#record) % 2 === 1) return;
       const record = this.#record;
       this.#record = "";
+      if (this.#record.length > this.#maxLine) {
+        throw new RangeError(
+          `Cannot read ${this.#source}: the quoted record from line ${this.#recordLine} is longer than ${this.#maxLine} characters, the limit (${
+            raiseHint("maxCsvLineLength")
+          })`,
+        );
+      }
       let cells: string[];
       try {
-        cells = parseCsvRows(record)[0] ?? [""];
+        if (this.columns === undefined) this.#chooseSeparator(record);
+        cells = parseCsvRows(record, this.#separator)[0] ?? [""];
       } catch (error) {
-        throw new SyntaxError(`Cannot parse ${this.#source}: ${(error as Error).message}`);
+        throw new SyntaxError(`Cannot parse ${this.#source}: ${describeError(error)}`);
       }
       this.#acceptCells(cells, this.#recordLine);
       return;
     }
     if (line.trim() === "") return;
-    this.#acceptCells(line.split(","), this.#line);
+    if (this.columns === undefined) this.#chooseSeparator(line);
+    this.#acceptCells(line.split(this.#separator), this.#line);
+  }
+
+  /** Semicolons or tabs when the header has no comma (spreadsheets with a decimal comma write so). */
+  #chooseSeparator(header: string): void {
+    this.#separator = detectSeparator(header);
+    if (this.#separator !== ",") {
+      this.#onWarning?.(
+        `${this.#source}: cells are separated by ${
+          this.#separator === ";" ? "semicolons" : "tabs"
+        }, not commas; reading it that way`,
+      );
+    }
   }
 
   #acceptCells(cells: readonly string[], line: number): void {
@@ -152,17 +203,22 @@ export class NumericCsvParser {
       const cell = cells[c]!;
       const value = parseNumber(cell);
       if (value === undefined) {
+        const hint = this.#separator !== "," && /\d,\d/.test(cell)
+          ? " (a decimal comma? write numbers with a point)"
+          : "";
         throw new SyntaxError(
-          `Cannot read ${this.#source}: line ${line}, column "${
-            this.columns[c]
-          }": "${cell}" is not a number`,
+          `Cannot read ${this.#source}: line ${line}, column ${quote(this.columns[c]!, 40)}: ${
+            quote(cell)
+          } is not a number${hint}`,
         );
       }
       if (!this.#allowNonFinite && !Number.isFinite(value)) {
+        const text = cell.trim();
+        const overflow = /\d/.test(text) ? " (beyond the float64 range ±1.8e308)" : "";
         throw new SyntaxError(
-          `Cannot read ${this.#source}: line ${line}, column "${
-            this.columns[c]
-          }": ${cell.trim()} is not finite`,
+          `Cannot read ${this.#source}: line ${line}, column ${quote(this.columns[c]!, 40)}: ${
+            text.length <= 40 ? text : quote(text, 40)
+          } is not finite${overflow}`,
         );
       }
       this.#rows[at + c] = value;
@@ -172,20 +228,35 @@ export class NumericCsvParser {
   }
 
   #acceptHeader(cells: readonly string[]): void {
+    const maxColumns = limits().maxCsvColumns;
+    if (cells.length > maxColumns) {
+      throw new RangeError(
+        `Cannot read ${this.#source}: the header has ${cells.length} columns, more than the limit of ${maxColumns} (${
+          raiseHint("maxCsvColumns")
+        })`,
+      );
+    }
     const columns = cells.map((c) => c.trim());
+    const seen = new Map<string, number>();
     columns.forEach((name, i) => {
       if (name === "") {
         throw new SyntaxError(`Cannot read ${this.#source}: header column ${i + 1} has no name`);
       }
-      if (columns.indexOf(name) !== i) {
-        throw new SyntaxError(`Cannot read ${this.#source}: header names column "${name}" twice`);
+      const before = seen.get(name);
+      if (before !== undefined) {
+        throw new SyntaxError(
+          `Cannot read ${this.#source}: header names column ${quote(name, 40)} twice (columns ${
+            before + 1
+          } and ${i + 1})`,
+        );
       }
+      seen.set(name, i);
     });
     for (const required of this.#required) {
-      if (!columns.includes(required)) {
+      if (!seen.has(required)) {
         throw new SyntaxError(
-          `Cannot read ${this.#source}: missing column "${required}" (header has ${
-            columns.join(", ")
+          `Cannot read ${this.#source}: missing column ${quote(required, 40)} (header has ${
+            quote(columns.join(", "))
           })`,
         );
       }
@@ -249,6 +320,11 @@ export async function openNumericCsv(
 ): Promise<NumericCsvReader> {
   let file: Deno.FsFile;
   try {
+    // Checked before opening: a FIFO would block the open, a device never ends.
+    const info = await Deno.stat(path);
+    if (!info.isFile && !info.isDirectory) {
+      throw new Error(`Cannot read ${path}: not a regular file (a device, pipe or socket)`);
+    }
     file = await Deno.open(path, { read: true });
     if ((await file.stat()).isDirectory) {
       file.close();

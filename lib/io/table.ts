@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
 import { stringifyCsvRows } from "./_std_csv.ts";
-import { formatRows, NumericCsvParser } from "./csv_stream.ts";
+import { countCells, formatRows, NumericCsvParser } from "./csv_stream.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { limits, raiseHint } from "./limits.ts";
+import { readRegularFile } from "./read_file.ts";
 
 /** A row-major float64 matrix with named columns: `data[r * columns.length + c]`. */
 export interface NumericTable {
@@ -32,6 +33,12 @@ export interface ReadNumericCsvOptions {
    * @default {[]}
    */
   requiredColumns?: readonly string[];
+  /**
+   * Told, in one line naming the file, what was read in a way the file did not
+   * say (cells separated by semicolons or tabs).
+   * @default {undefined} (no warnings)
+   */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -88,6 +95,15 @@ export function parseNumericCsv(
   source: string,
   options: ReadNumericCsvOptions = {},
 ): NumericTable {
+  // Read whole, the table takes 8 bytes a cell: refused before parsing beyond the cell limit.
+  const max = limits().maxCsvCells;
+  if (countCells(text, max) > max) {
+    throw new RangeError(
+      `Cannot read ${source}: more than ${max} cells, the limit for a CSV read whole (${
+        raiseHint("maxCsvCells")
+      })`,
+    );
+  }
   const parser = new NumericCsvParser(source, options);
   parser.push(text);
   parser.end();
@@ -107,34 +123,17 @@ export async function readNumericCsv(
   return parseNumericCsv(await readTextFile(path), path, options);
 }
 
-/** Reads a text file, turning "not found" into a one-line error that names it. */
+/**
+ * Reads a text file (UTF-8). Only regular files up to the size limit are read;
+ * see {@linkcode readRegularFile}.
+ */
 export async function readTextFile(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot read ${path}: no such file${whereTried(path)}`);
-    }
-    if (error instanceof Deno.errors.IsADirectory) {
-      throw new Error(`Cannot read ${path}: it is a folder, not a file`);
-    }
-    throw error;
-  }
+  return new TextDecoder().decode(await readRegularFile(path));
 }
 
-/** Reads a binary file, turning "not found" into a one-line error that names it. */
-export async function readBinaryFile(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot read ${path}: no such file${whereTried(path)}`);
-    }
-    if (error instanceof Deno.errors.IsADirectory) {
-      throw new Error(`Cannot read ${path}: it is a folder, not a file`);
-    }
-    throw error;
-  }
+/** Reads a binary file: only a regular file up to the size limit; see {@linkcode readRegularFile}. */
+export function readBinaryFile(path: string): Promise<Uint8Array> {
+  return readRegularFile(path);
 }
 
 /**
@@ -177,9 +176,4 @@ export function concatColumns(...tables: NumericTable[]): NumericTable {
     offset += w;
   }
   return { columns, rows: first.rows, data };
-}
-
-/** For a relative path, the absolute path that was tried, as ` (looked for /abs/path)`. */
-function whereTried(path: string): string {
-  return isAbsolute(path) ? "" : ` (looked for ${resolve(path)})`;
 }

@@ -141,7 +141,7 @@ async function probeValues(model: OnnxModel, batch: number): Promise<Map<string,
   try {
     session = await ort.InferenceSession.create(
       onnxProto.onnx.ModelProto.encode(proto).finish(),
-      { graphOptimizationLevel: "disabled", logSeverityLevel: 3 },
+      { graphOptimizationLevel: "disabled", logSeverityLevel: 4 },
     );
   } catch (error) {
     throw new CannotFollow(`onnxruntime cannot load the graph: ${firstLine(error)}`);
@@ -586,8 +586,8 @@ async function proveRowByRow(
   const rows = batch + 3;
   const n = original.input.width;
   const x = new Float64Array(rows * n).map((_, i) => (i * 0.7548776662 + 0.1) % 1);
-  const a = await createOrtRunner(original, { logSeverityLevel: 3 });
-  const b = await createOrtRunner(rewritten, { logSeverityLevel: 3 });
+  const a = await createOrtRunner(original, { logSeverityLevel: 4 });
+  const b = await createOrtRunner(rewritten, { logSeverityLevel: 4 });
   try {
     const expected = new Float64Array(rows * original.output.width);
     for (let r = 0; r < rows; r++) {

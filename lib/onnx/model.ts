@@ -8,6 +8,8 @@
  */
 import onnxProto from "onnx-proto";
 import { readBinaryFile } from "../io/table.ts";
+import { describeError } from "../io/quote.ts";
+import { checkGraph } from "./_checks.ts";
 import { rewriteForFloat64 } from "./_float64_rewrites.ts";
 import {
   convertFloatTensor,
@@ -57,7 +59,9 @@ export interface OnnxModel {
  *
  * @param bytes The serialized `ModelProto`.
  * @param source Path or label used in messages.
- * @throws {SyntaxError} If the bytes are not a valid ONNX model (truncated, garbage, no graph).
+ * @throws {SyntaxError} If the bytes are not a valid ONNX model (truncated, garbage, no graph,
+ *   a node reading an undefined value, a cycle).
+ * @throws {RangeError} If a declared size is beyond the limits (`lib/io/limits.ts`).
  * @throws {TypeError} If the graph does not have exactly one 2-D float/double
  *   input with a fixed width and one 2-D output with a fixed width.
  *
@@ -83,12 +87,17 @@ export function decodeOnnxModel(bytes: Uint8Array, source: string): OnnxModel {
 }
 
 function decodeProto(bytes: Uint8Array, source: string): onnxProto.onnx.ModelProto {
+  let proto: onnxProto.onnx.ModelProto;
   try {
-    return onnxProto.onnx.ModelProto.decode(bytes);
+    proto = onnxProto.onnx.ModelProto.decode(bytes);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new SyntaxError(`Cannot read ${source}: not a valid ONNX model (${why})`);
+    throw new SyntaxError(
+      `Cannot read ${source}: not a valid ONNX model (${describeError(error)})`,
+    );
   }
+  // Checked before anything (onnxruntime included) runs the graph.
+  if (proto.graph) checkGraph(proto.graph, source);
+  return proto;
 }
 
 /**
@@ -132,7 +141,7 @@ async function runForOutputWidth(model: OnnxModel): Promise<number> {
   const where = `Cannot use ${model.source}: output "${model.output.name}" has no fixed width`;
   try {
     const session = await InferenceSession.create(encodeOnnxModel(model), {
-      logSeverityLevel: 3,
+      logSeverityLevel: 4,
     });
     try {
       const type = model.input.elemType === DataType.DOUBLE ? "float64" : "float32";

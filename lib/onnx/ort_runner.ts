@@ -8,6 +8,7 @@
 import * as ort from "onnxruntime-node";
 import { encodeOnnxModel, type OnnxModel, toFloat64 } from "./model.ts";
 import { DataType } from "./tensor.ts";
+import { escapeControl } from "../io/quote.ts";
 import { float64SessionError } from "./_float64_rewrites.ts";
 
 /** Precision of an onnxruntime session. */
@@ -27,9 +28,10 @@ export interface OrtRunnerOptions {
    */
   maxChunk?: number;
   /**
-   * onnxruntime's own log level (0 verbose … 4 fatal). Its warnings go to the
-   * terminal unformatted, so by default only errors, which are also thrown, are logged.
-   * @default {3}
+   * onnxruntime's own log level (0 verbose … 4 fatal). Its messages go to the
+   * terminal unformatted (multi-line, coloured); its errors are also thrown, and
+   * reach the caller as one line naming the file, so by default it logs nothing below fatal.
+   * @default {4}
    */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
@@ -56,6 +58,10 @@ export interface OrtRunner {
 }
 
 const DEFAULT_MAX_CHUNK = 16384;
+
+// onnxruntime's own log (multi-line, coloured) stays quiet: its failures reach the caller as
+// errors that name the file (see ortError).
+ort.env.logLevel = "fatal";
 
 /**
  * Creates an onnxruntime-node session for `model`.
@@ -105,10 +111,12 @@ export async function createOrtRunner(
   try {
     session = await ort.InferenceSession.create(encodeOnnxModel(graph), {
       graphOptimizationLevel: dtype === "float64" ? "basic" : "all",
-      logSeverityLevel: options.logSeverityLevel ?? 3,
+      logSeverityLevel: options.logSeverityLevel ?? 4,
     });
   } catch (error) {
-    throw graph === model ? error : float64SessionError(error, model.source);
+    throw graph === model
+      ? ortError(error, model.source, "load")
+      : float64SessionError(error, model.source);
   }
   const n = model.input.width;
   const m = model.output.width;
@@ -123,7 +131,12 @@ export async function createOrtRunner(
     const buffer = dtype === "float64" ? new Float64Array(size * n) : new Float32Array(size * n);
     buffer.set(x.subarray(start * n, (start + rows) * n));
     const feeds = { [inputName]: new ort.Tensor(ortType, buffer, [size, n]) };
-    const result = await session.run(feeds);
+    let result: ort.InferenceSession.OnnxValueMapType;
+    try {
+      result = await session.run(feeds);
+    } catch (error) {
+      throw ortError(error, model.source, "run");
+    }
     const y = result[outputName];
     if (!y) throw new TypeError(`Cannot run ${model.source}: no output "${outputName}"`);
     const data = y.data as Float32Array | Float64Array;
@@ -161,4 +174,19 @@ export async function createOrtRunner(
       return session.release();
     },
   };
+}
+
+/**
+ * onnxruntime's failure as one line naming the file: its first line (which
+ * names the node), control characters escaped, at most 300 characters.
+ */
+export function ortError(error: unknown, source: string, what: "load" | "run"): TypeError {
+  let text = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.trim();
+  // "… [ONNXRuntimeError] : 1 : FAIL : file.cc:123 Function Reason": keep the reason.
+  const status = /\[ONNXRuntimeError\] : \d+ : \w+ : (.*)$/.exec(text);
+  if (status) text = status[1]!;
+  text = text.replace(/^\[[^\]]*\]\s*/, "").replace(/(\/?[\w./-]+\.(cc|h|cpp):\d+\s*)+/g, "")
+    .trim();
+  const clipped = text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  return new TypeError(`Cannot ${what} ${source} in onnxruntime: ${escapeControl(clipped)}`);
 }

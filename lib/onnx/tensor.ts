@@ -89,7 +89,11 @@ export function sizeOf(dims: readonly number[]): number {
 export function decodeTensorProto(t: onnxProto.onnx.ITensorProto, where: string): HostTensor {
   const dims = (t.dims ?? []).map(toInt);
   const dataType = t.dataType ?? 0;
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new TypeError(`Cannot read ${where}: dims [${dims.join(", ")}] are not sizes`);
+  }
   const n = sizeOf(dims);
+  checkAvailable(t, dataType, n, where);
   if (t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0) {
     throw new TypeError(`Cannot read ${where}: tensors stored as external data are not supported`);
   }
@@ -157,6 +161,47 @@ export function decodeTensorProto(t: onnxProto.onnx.ITensorProto, where: string)
       );
   }
   return { dims, dataType, data };
+}
+
+/** Bytes per element of the data types {@linkcode decodeTensorProto} reads. */
+const ELEMENT_BYTES: Readonly<Record<number, number>> = {
+  [DataType.FLOAT]: 4,
+  [DataType.DOUBLE]: 8,
+  [DataType.INT32]: 4,
+  [DataType.INT16]: 2,
+  [DataType.UINT16]: 2,
+  [DataType.INT8]: 1,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+  [DataType.UINT8]: 1,
+};
+
+/** Refuses dims whose values the proto does not hold, before anything is allocated. */
+function checkAvailable(
+  t: onnxProto.onnx.ITensorProto,
+  dataType: number,
+  n: number,
+  where: string,
+) {
+  const width = ELEMENT_BYTES[dataType];
+  if (width === undefined) return; // Refused with its own message below.
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  if (raw) {
+    if (raw.byteLength !== n * width) {
+      throw new TypeError(
+        `Cannot read ${where}: raw data has ${raw.byteLength} bytes, expected ${n * width}`,
+      );
+    }
+    return;
+  }
+  const typed = dataType === DataType.FLOAT
+    ? t.floatData
+    : dataType === DataType.DOUBLE
+    ? t.doubleData
+    : dataType === DataType.INT64
+    ? t.int64Data
+    : t.int32Data;
+  checkCount(typed?.length ?? 0, n, where);
 }
 
 function readRaw(

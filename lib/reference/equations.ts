@@ -7,6 +7,8 @@
  */
 import { all, create, type EvalFunction, type MathNode } from "mathjs";
 import { checkBatch, ResultBuilder } from "./_batch.ts";
+import { checkAllowed, checkExpressionText } from "./_allow.ts";
+import { describeError, quote } from "../io/quote.ts";
 import type { AnalyticReference, ReferenceResult } from "./types.ts";
 
 const math = create(all!, {});
@@ -20,9 +22,12 @@ export interface EquationsSpec {
 }
 
 /**
- * Builds an exact reference from equations. Each output expression is parsed,
- * checked to use only the inputs, named constants (`pi`, `e`, …) and mathjs
- * functions, and differentiated symbolically with respect to every input.
+ * Builds an exact reference from equations. Each output expression is parsed
+ * and checked, before anything is evaluated, to use only numbers, the inputs,
+ * named constants (`pi`, `e`, …), `+ - * / ^` and the elementary functions
+ * mathjs differentiates (`sqrt`, `exp`, `log`, `sin`, `cosh`, `atan`, …; see
+ * `ALLOWED_FUNCTIONS` in `_allow.ts`), within the length and nesting limits;
+ * then it is differentiated symbolically with respect to every input.
  *
  * Evaluation is per point in float64. A value or derivative that is complex
  * (e.g. `x3^(7/2)` at `x3 < 0`), not finite, or fails to evaluate makes that
@@ -34,7 +39,10 @@ export interface EquationsSpec {
  * @returns A reference with `exact: true`.
  * @throws {SyntaxError} Missing or malformed fields, an unparseable expression
  *   (names the output), a variable that is not an input (names output and
- *   variable), an unknown function, an expression mathjs cannot differentiate.
+ *   variable), a function or construct outside the allow-list, an expression
+ *   mathjs cannot differentiate.
+ * @throws {RangeError} An expression beyond the length or nesting limits, a number
+ *   beyond the float64 range.
  *
  * @example Usage
  * ```ts
@@ -52,24 +60,27 @@ export function referenceFromEquations(
   const allowed = new Set(inputs);
   const compiled = outputNames.map((output, i) => {
     const text = expressions[i]!;
+    const where = `Cannot read ${source}: output ${quote(output, 40)}`;
+    checkExpressionText(text, where);
     let node: MathNode;
     try {
       node = math.parse(text);
     } catch (error) {
       throw new SyntaxError(
-        `Cannot read ${source}: output "${output}": cannot parse "${text}": ${
-          (error as Error).message
-        }`,
+        `${where}: cannot parse ${quote(text)}: ${describeError(error)}`,
       );
     }
-    checkSymbols(node, { output, allowed, inputs, source });
+    // Checked before anything is differentiated, compiled or evaluated.
+    checkAllowed(node, allowed, where);
+    // Unsimplified: mathjs's simplification takes minutes on a product of twenty factors,
+    // and an unsimplified derivative evaluates to the same float64 values.
     const derivatives = inputs.map((input) => {
       try {
-        return math.derivative(node, input).compile();
+        return math.derivative(node, input, { simplify: false }).compile();
       } catch (error) {
         throw new SyntaxError(
-          `Cannot read ${source}: output "${output}": cannot differentiate "${text}" with respect to ${input}: ${
-            (error as Error).message
+          `${where}: cannot differentiate ${quote(text)} with respect to ${input}: ${
+            describeError(error)
           }`,
         );
       }
@@ -114,7 +125,7 @@ function evaluateReal(
   try {
     v = code.evaluate(scope);
   } catch (error) {
-    return `${what} cannot be evaluated: ${(error as Error).message}`;
+    return `${what} cannot be evaluated: ${describeError(error)}`;
   }
   if (typeof v === "number") return Number.isFinite(v) ? v : `${what} is not finite (${v})`;
   if (math.isComplex(v)) return `${what} is complex (${math.format(v, { precision: 6 })})`;
@@ -132,9 +143,11 @@ function checkSpec(spec: EquationsSpec, source: string) {
   }
   inputs.forEach((name, j) => {
     if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw fail(`input ${j + 1} (${JSON.stringify(name)}) is not a variable name`);
+      throw fail(
+        `input ${j + 1} (${quote(String(JSON.stringify(name)), 40)}) is not a variable name`,
+      );
     }
-    if (inputs.indexOf(name) !== j) throw fail(`input "${name}" is listed twice`);
+    if (inputs.indexOf(name) !== j) throw fail(`input ${quote(name, 40)} is listed twice`);
   });
   if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
     throw fail(`"outputs" must be an object mapping output names to expressions`);
@@ -144,35 +157,9 @@ function checkSpec(spec: EquationsSpec, source: string) {
   const expressions = outputNames.map((name) => {
     const text = outputs[name];
     if (typeof text !== "string" || text.trim() === "") {
-      throw fail(`output "${name}" has no expression (expected a string)`);
+      throw fail(`output ${quote(name, 40)} has no expression (expected a string)`);
     }
     return text;
   });
   return { inputs: [...inputs] as string[], outputNames, expressions };
-}
-
-function checkSymbols(
-  node: MathNode,
-  context: { output: string; allowed: Set<string>; inputs: string[]; source: string },
-): void {
-  const { output, allowed, inputs, source } = context;
-  const namespace = math as unknown as Record<string, unknown>;
-  node.traverse((child, path, parent) => {
-    if (!("isSymbolNode" in child) || child.isSymbolNode !== true) return;
-    const name = (child as unknown as { name: string }).name;
-    if (path === "fn" && parent !== null && parent.type === "FunctionNode") {
-      if (typeof namespace[name] !== "function") {
-        throw new SyntaxError(
-          `Cannot read ${source}: output "${output}" calls unknown function "${name}"`,
-        );
-      }
-      return;
-    }
-    if (allowed.has(name) || typeof namespace[name] === "number") return;
-    throw new SyntaxError(
-      `Cannot read ${source}: output "${output}" uses "${name}", which is not an input (${
-        inputs.join(", ")
-      })`,
-    );
-  });
 }

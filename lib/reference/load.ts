@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeError } from "../io/quote.ts";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { readTextFile } from "../io/table.ts";
@@ -39,7 +40,7 @@ export async function loadReference(path: string): Promise<AnalyticReference> {
     try {
       spec = JSON.parse(text);
     } catch (error) {
-      throw new SyntaxError(`Cannot parse ${path}: ${(error as Error).message}`);
+      throw new SyntaxError(`Cannot parse ${path}: ${describeError(error)}`);
     }
     return referenceFromEquations(spec as EquationsSpec, path);
   }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { parseCsvRows } from "../io/_std_csv.ts";
+import { detectSeparator, parseCsvRows } from "../io/_std_csv.ts";
+import { escapeControl, hasControl, quote } from "../io/quote.ts";
 
 /** One row of a `Variable,Min,Max` table. */
 export interface RangeRow {
@@ -26,6 +27,12 @@ export interface ParseRangeCsvOptions {
    * @default {true}
    */
   requireIncreasing?: boolean;
+  /**
+   * Told, in one line naming the file, what was read in a way the file did not
+   * say (cells separated by semicolons or tabs).
+   * @default {undefined} (no warnings)
+   */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -53,11 +60,22 @@ export function parseRangeCsv(
   options: ParseRangeCsvOptions = {},
 ): RangeRow[] {
   const { requireIncreasing = true } = options;
+  const clean = text.replace(/^\uFEFF/, "");
+  const separator = detectSeparator(clean);
+  if (separator !== ",") {
+    options.onWarning?.(
+      `${source}: cells are separated by ${
+        separator === ";" ? "semicolons" : "tabs"
+      }, not commas; reading it that way`,
+    );
+  }
   let cells: string[][];
   try {
-    cells = parseCsvRows(text.replace(/^\uFEFF/, ""));
+    cells = parseCsvRows(clean, separator);
   } catch (error) {
-    throw new SyntaxError(`Cannot parse ${source}: ${(error as Error).message}`);
+    throw new SyntaxError(
+      `Cannot parse ${source}: ${escapeControl((error as Error).message.split("\n")[0]!)}`,
+    );
   }
   const lines = cells
     .map((row, i) => ({ row, line: i + 1 }))
@@ -69,12 +87,12 @@ export function parseRangeCsv(
   const minCol = findColumn("min");
   const maxCol = findColumn("max");
   const nameCol = findColumn("variable", "name");
-  const headerText = header.row.map((c) => c.trim()).join(",");
+  const headerText = quote(header.row.map((c) => c.trim()).join(","), 60);
   if (minCol < 0 || maxCol < 0) {
     throw new SyntaxError(
       `Cannot read ${source}: missing column "${
         minCol < 0 ? "Min" : "Max"
-      }" (the header is "${headerText}"; expected Variable,Min,Max)`,
+      }" (the header is ${headerText}; expected Variable,Min,Max)`,
     );
   }
   const body = lines.slice(1);
@@ -90,10 +108,19 @@ export function parseRangeCsv(
     if (nameCol >= 0) {
       name = row[nameCol]!.trim();
       if (name === "") throw new SyntaxError(`Cannot read ${source}: line ${line} has no name`);
+      if (hasControl(name) || name.length > 200) {
+        throw new SyntaxError(
+          `Cannot read ${source}: line ${line} has the name ${
+            quote(name, 40)
+          }, which holds control characters or is longer than 200 characters`,
+        );
+      }
       const before = seen.get(name);
       if (before !== undefined) {
         throw new SyntaxError(
-          `Cannot read ${source}: line ${line} repeats the name "${name}" of line ${before}`,
+          `Cannot read ${source}: line ${line} repeats the name ${
+            quote(name, 40)
+          } of line ${before}`,
         );
       }
       seen.set(name, line);
@@ -101,10 +128,18 @@ export function parseRangeCsv(
     const label = name === undefined ? `line ${line}` : `line ${line} ("${name}")`;
     const number = (col: number, what: string): number => {
       const cell = row[col]!.trim();
-      const value = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(cell) ? Number(cell) : NaN;
+      const numeric = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(cell);
+      const value = numeric ? Number(cell) : NaN;
       if (!Number.isFinite(value)) {
+        const why = numeric
+          ? " (beyond the float64 range ±1.8e308)"
+          : separator !== "," && /\d,\d/.test(cell)
+          ? " (a decimal comma? write numbers with a point)"
+          : "";
         throw new SyntaxError(
-          `Cannot read ${source}: ${label}, column ${what}: "${cell}" is not a finite number`,
+          `Cannot read ${source}: ${label}, column ${what}: ${
+            quote(cell, 40)
+          } is not a finite number${why}`,
         );
       }
       return value;

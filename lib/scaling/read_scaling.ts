@@ -13,6 +13,7 @@ import {
   type VariableScaler,
   zScoreScaler,
 } from "./scaler.ts";
+import { describeError, hasControl, quote } from "../io/quote.ts";
 
 /** Options of {@linkcode readScaling} and {@linkcode parseScaling}. */
 export interface ReadScalingOptions {
@@ -26,6 +27,12 @@ export interface ReadScalingOptions {
    * @default {undefined} (no check; unnamed inputs are `x1..xn`)
    */
   inputNames?: readonly string[];
+  /**
+   * Told, in one line naming the file, what the file left to assumption: no
+   * names (rows taken in model order), cells separated by semicolons or tabs.
+   * @default {undefined} (no warnings)
+   */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -93,16 +100,27 @@ export function parseScaling(
     );
   }
   const json = /\.json$/i.test(source) || text.trimStart().startsWith("{");
-  const scaling = json ? parseJsonScaling(text, source, n, m) : parseCsvScaling(text, source, n, m);
+  const scaling = json
+    ? parseJsonScaling(text, source, n, m)
+    : parseCsvScaling(text, source, n, m, options.onWarning);
+  if (scaling.named.every((named) => !named)) {
+    options.onWarning?.(
+      `${source} names no variables: its rows are taken in model order (inputs ${
+        inputNames === undefined ? `x1..x${n}` : "as the inputs CSV names them"
+      }, then outputs y1..y${m}); add a Variable column to have the order checked`,
+    );
+  }
   if (inputNames !== undefined) {
     scaling.named.forEach((named, j) => {
       if (!named) return;
       const got = scaling.inputs[j]!.name, want = inputNames[j]!;
       if (got !== want) {
         throw new SyntaxError(
-          `Cannot read ${source}: input ${j + 1} is "${got}" but the inputs CSV names column ${
-            j + 1
-          } "${want}"`,
+          `Cannot match the inputs to ${source}: the inputs CSV's column ${j + 1} is ${
+            quote(want, 40)
+          }, the scaling file's input ${j + 1} is ${
+            quote(got, 40)
+          } (inputs are matched by name and order; rename the column or reorder the scaling file)`,
         );
       }
     });
@@ -124,12 +142,25 @@ function countMessage(source: string, got: number, n: number, m: number): string
   } (${n} inputs + ${m} outputs)`;
 }
 
-function parseCsvScaling(text: string, source: string, n: number, m: number): Parsed {
-  const rows = parseRangeCsv(text, source);
+function parseCsvScaling(
+  text: string,
+  source: string,
+  n: number,
+  m: number,
+  onWarning: ((message: string) => void) | undefined,
+): Parsed {
+  const rows = parseRangeCsv(text, source, onWarning ? { onWarning } : {});
   if (rows.length !== n + m) throw new SyntaxError(countMessage(source, rows.length, n, m));
-  const scalers = rows.map((row, k) =>
-    minMaxScaler(row.name ?? (k < n ? `x${k + 1}` : `y${k - n + 1}`), row)
-  );
+  const scalers = rows.map((row, k) => {
+    const name = row.name ?? (k < n ? `x${k + 1}` : `y${k - n + 1}`);
+    try {
+      return minMaxScaler(name, row);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      const reason = error.message.replace(/^Cannot scale "[^"]*": /, "");
+      throw new RangeError(`Cannot read ${source}: line ${row.line} ("${name}"): ${reason}`);
+    }
+  });
   return {
     inputs: scalers.slice(0, n),
     outputs: scalers.slice(n),
@@ -142,7 +173,7 @@ function parseJsonScaling(text: string, source: string, n: number, m: number): P
   try {
     spec = JSON.parse(text);
   } catch (error) {
-    throw new SyntaxError(`Cannot parse ${source}: ${(error as Error).message}`);
+    throw new SyntaxError(`Cannot parse ${source}: ${describeError(error)}`);
   }
   if (!isRecord(spec)) {
     throw new SyntaxError(`Cannot read ${source}: expected an object with "inputs" and "outputs"`);
@@ -168,6 +199,13 @@ function parseJsonScaling(text: string, source: string, n: number, m: number): P
     const name = entry["name"] ?? (side === "inputs" ? `x${k + 1}` : `y${k + 1}`);
     if (typeof name !== "string" || name === "") {
       throw new SyntaxError(`Cannot read ${source}: ${where} has a name that is not a string`);
+    }
+    if (hasControl(name) || name.length > 200) {
+      throw new SyntaxError(
+        `Cannot read ${source}: ${where} has the name ${
+          quote(name, 40)
+        }, which holds control characters or is longer than 200 characters`,
+      );
     }
     const label = `${where} ("${name}")`;
     const number = (key: string): number => {

@@ -98,7 +98,9 @@ export function minMaxScaler(name: string, parameters: MinMaxParameters): MinMax
   }
   if (!(b > a)) throw new RangeError(`Cannot scale "${name}": target range [${a}, ${b}] is empty`);
   const scale = (b - a) / (max - min);
-  return { name, kind: "minmax", min, max, a, b, scale, offset: a - min * scale };
+  const offset = a - min * scale;
+  checkAffine(name, scale, offset, `range max - min = ${max - min}`);
+  return { name, kind: "minmax", min, max, a, b, scale, offset };
 }
 
 /**
@@ -120,6 +122,7 @@ export function zScoreScaler(
   const { mean, std } = parameters;
   checkFinite(name, { mean, std });
   if (!(std > 0)) throw new RangeError(`Cannot scale "${name}": std ${std} is not positive`);
+  checkAffine(name, 1 / std, -mean / std, `std ${std}`);
   return { name, kind: "zscore", mean, std, scale: 1 / std, offset: -mean / std };
 }
 
@@ -251,6 +254,19 @@ function checkWidth(scalers: readonly VariableScaler[], x: Float64Array, action:
     );
   }
   return k;
+}
+
+/**
+ * Refuses constants whose scaling overflows float64: a range beyond ±1.8e308,
+ * a std or range so small that its reciprocal is infinite (5e-324), or one
+ * that makes the scale underflow to 0.
+ */
+function checkAffine(name: string, scale: number, offset: number, what: string): void {
+  if (!Number.isFinite(scale) || scale <= 0 || !Number.isFinite(offset)) {
+    throw new RangeError(
+      `Cannot scale "${name}": ${what} overflows float64 (scale ${scale}, offset ${offset})`,
+    );
+  }
 }
 
 function checkFinite(name: string, values: Record<string, number>): void {

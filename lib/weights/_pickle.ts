@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { quote } from "../io/quote.ts";
 
 /** Marks a tuple (kept distinct from lists so hooks can check what they receive). */
 export class PickleTuple {
@@ -118,6 +119,8 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, source: string):
     return items;
   };
   const signedLE = (raw: Uint8Array): number | bigint => {
+    // A state_dict holds no integer wider than 64 bits; a long one would cost quadratic time.
+    if (raw.length > 16) fail(`an integer of ${raw.length} bytes`);
     let v = 0n;
     for (let i = raw.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]!);
     if (raw.length > 0 && raw[raw.length - 1]! & 0x80) v -= 1n << BigInt(8 * raw.length);
@@ -241,14 +244,14 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, source: string):
         else if (s === "00") stack.push(false);
         else {
           const v = Number(s);
-          if (!Number.isInteger(v)) fail(`"${s}" is not an integer`);
+          if (!Number.isInteger(v)) fail(`${quote(s, 40)} is not an integer`);
           stack.push(v);
         }
         break;
       }
       case 0x4c: { // LONG (protocol 0)
         const s = line().replace(/L$/, "");
-        if (!/^-?\d+$/.test(s)) fail(`"${s}" is not an integer`);
+        if (!/^-?\d{1,40}$/.test(s)) fail(`${quote(s, 40)} is not an integer of at most 40 digits`);
         const v = BigInt(s);
         stack.push(
           v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
@@ -265,7 +268,9 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, source: string):
       case 0x46: { // FLOAT (protocol 0)
         const s = line();
         const v = Number(s);
-        if (Number.isNaN(v) && s.trim().toLowerCase() !== "nan") fail(`"${s}" is not a number`);
+        if (Number.isNaN(v) && s.trim().toLowerCase() !== "nan") {
+          fail(`${quote(s, 40)} is not a number`);
+        }
         stack.push(v);
         break;
       }

@@ -17,6 +17,7 @@ import {
   type StateDtype,
   type StateTensor,
 } from "./state_dict.ts";
+import { describeError, escapeControl, quote } from "../io/quote.ts";
 
 const TO_DTYPE: Readonly<Record<string, StateDtype>> = {
   F32: "float32",
@@ -43,6 +44,13 @@ const FROM_DTYPE: Readonly<Record<StateDtype, string>> = {
   uint8: "U8",
   bool: "BOOL",
 };
+
+/** A header value as short JSON for a message. */
+function json(value: unknown): string {
+  if (typeof value === "string") return quote(value, 60);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= 60 ? escapeControl(text) : quote(text, 60);
+}
 
 /** The largest header the reader accepts (as the reference implementation: 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -84,7 +92,7 @@ export function readSafetensors(bytes: Uint8Array, source: string): StateDict {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, start)));
   } catch (error) {
     throw new SyntaxError(
-      `Cannot read ${source}: header is not JSON (${(error as Error).message})`,
+      `Cannot read ${source}: header is not JSON (${describeError(error)})`,
     );
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
@@ -95,24 +103,24 @@ export function readSafetensors(bytes: Uint8Array, source: string): StateDict {
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
     const fail = (what: string): never => {
-      throw new SyntaxError(`Cannot read ${source}: tensor "${name}": ${what}`);
+      throw new SyntaxError(`Cannot read ${source}: tensor ${quote(name, 60)}: ${what}`);
     };
     if (typeof info !== "object" || info === null) fail("header entry is not an object");
     const { dtype: code, shape, data_offsets: offsets } = info as Record<string, unknown>;
     const dtype = typeof code === "string" && Object.hasOwn(TO_DTYPE, code)
       ? TO_DTYPE[code]!
-      : fail(`unsupported dtype ${JSON.stringify(code)}`);
+      : fail(`unsupported dtype ${json(code)}`);
     if (
       !Array.isArray(shape) ||
       !shape.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)
     ) {
-      fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+      fail(`shape ${json(shape)} is not a list of non-negative integers`);
     }
     if (
       !Array.isArray(offsets) || offsets.length !== 2 ||
       !offsets.every((o) => typeof o === "number" && Number.isSafeInteger(o) && o >= 0)
     ) {
-      fail(`data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+      fail(`data_offsets ${json(offsets)} is not a pair of non-negative integers`);
     }
     const [begin, end] = offsets as [number, number];
     const dims = shape as number[];
@@ -135,6 +143,18 @@ export function readSafetensors(bytes: Uint8Array, source: string): StateDict {
     entries.push({ name, begin, tensor: { shape: dims, dtype, data } });
   }
   entries.sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < entries.length; i++) {
+    const previous = entries[i - 1]!;
+    const end = previous.begin +
+      shapeSize(previous.tensor.shape) * DTYPE_BYTES[previous.tensor.dtype];
+    if (entries[i]!.begin < end) {
+      throw new SyntaxError(
+        `Cannot read ${source}: tensors ${quote(previous.name, 60)} and ${
+          quote(entries[i]!.name, 60)
+        } overlap (data_offsets ${previous.begin}..${end} and ${entries[i]!.begin}..)`,
+      );
+    }
+  }
   return new Map(entries.map((e) => [e.name, e.tensor]));
 }
 

@@ -7,8 +7,10 @@
  *
  * @module
  */
-import { unzipSync } from "fflate";
+import { limits, raiseHint } from "../io/limits.ts";
+import { escapeControl, quote } from "../io/quote.ts";
 import { PickleDict, PickleTuple, unpickle } from "./_pickle.ts";
+import { openZip } from "./_zip.ts";
 import {
   decodeElements,
   DTYPE_BYTES,
@@ -122,15 +124,8 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
     }
     throw new SyntaxError(`Cannot read ${source}: not a torch.save zip archive`);
   }
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (error) {
-    throw new SyntaxError(
-      `Cannot read ${source}: broken zip archive (${(error as Error).message})`,
-    );
-  }
-  const pickles = Object.keys(files).filter((name) => /^[^/]+\/data\.pkl$/.test(name));
+  const archive = openZip(bytes, source);
+  const pickles = [...archive.entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
     throw new SyntaxError(
       `Cannot read ${source}: expected one <prefix>/data.pkl in the archive, found ${pickles.length}`,
@@ -138,7 +133,9 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
   }
   const pickleName = pickles[0]!;
   const prefix = pickleName.slice(0, -"data.pkl".length);
-  const order = files[`${prefix}byteorder`];
+  const order = archive.entries.has(`${prefix}byteorder`)
+    ? archive.read(`${prefix}byteorder`)
+    : undefined;
   const bigEndian = order !== undefined && new TextDecoder().decode(order).trim() === "big";
   const where = `${source}: ${pickleName}`;
 
@@ -146,16 +143,17 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
   const storageData = (ref: StorageRef): StateTensor["data"] => {
     const cached = decoded.get(ref.key);
     if (cached !== undefined) return cached;
-    const raw = files[`${prefix}data/${ref.key}`];
+    const name = `${prefix}data/${ref.key}`;
+    const raw = archive.entries.has(name) ? archive.read(name) : undefined;
     if (raw === undefined) {
       throw new SyntaxError(
-        `Cannot read ${source}: storage file ${prefix}data/${ref.key} is missing`,
+        `Cannot read ${source}: storage file ${quote(name, 60)} is missing`,
       );
     }
     const size = DTYPE_BYTES[ref.dtype];
     if (raw.byteLength < ref.numel * size) {
       throw new SyntaxError(
-        `Cannot read ${source}: storage ${ref.key} holds ${raw.byteLength} bytes, ` +
+        `Cannot read ${source}: storage ${quote(ref.key, 40)} holds ${raw.byteLength} bytes, ` +
           `expected ${ref.numel} ${ref.dtype} values (${ref.numel * size} bytes)`,
       );
     }
@@ -165,15 +163,31 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
     return data;
   };
 
-  const root = unpickle(files[pickleName]!, {
+  let elements = 0;
+  const budget = limits().maxTensorElements;
+  /** Counts a tensor's elements against the limit, before it is built. */
+  const claim = (count: number, shape: readonly number[]) => {
+    elements += count;
+    if (!Number.isSafeInteger(count) || elements > budget) {
+      throw new RangeError(
+        `Cannot read ${where}: a tensor of shape ${
+          formatShape(shape)
+        } takes the state_dict past ${budget} elements, the limit (${
+          raiseHint("maxTensorElements")
+        })`,
+      );
+    }
+  };
+  const root = unpickle(archive.read(pickleName), {
     global(module, name) {
       const what = allowedGlobal(module, name);
       if (what === undefined) {
+        const qualified = escapeControl(`${module}.${name}`.slice(0, 100));
         throw new UnsafePickleError(
-          `Cannot read ${source}: the pickle asks for ${module}.${name}, which is not allowed ` +
+          `Cannot read ${source}: the pickle asks for ${qualified}, which is not allowed ` +
             `(only the names torch.save uses to rebuild tensors are; save model.state_dict(), ` +
             `not the model)`,
-          `${module}.${name}`,
+          qualified,
         );
       }
       return new AllowedGlobal(what, `${module}.${name}`);
@@ -212,7 +226,9 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
         }
         case "rebuild_tensor_v2":
         case "rebuild_tensor_v3":
-          return new TensorValue(rebuildTensor(args, callable.what.kind, storageData, where));
+          return new TensorValue(
+            rebuildTensor(args, callable.what.kind, storageData, where, claim),
+          );
         case "rebuild_parameter":
         case "rebuild_parameter_with_state": {
           if (!(args[0] instanceof TensorValue)) {
@@ -244,7 +260,9 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
       const hint = value instanceof PickleDict
         ? " (a checkpoint? save or pass its model state_dict)"
         : "";
-      throw new SyntaxError(`Cannot read ${source}: entry "${key}" is not a tensor${hint}`);
+      throw new SyntaxError(
+        `Cannot read ${source}: entry ${quote(key, 60)} is not a tensor${hint}`,
+      );
     }
     dict.set(key, value.tensor);
   }
@@ -282,6 +300,7 @@ function rebuildTensor(
   kind: "rebuild_tensor_v2" | "rebuild_tensor_v3",
   storageData: (ref: StorageRef) => StateTensor["data"],
   where: string,
+  claim: (count: number, shape: readonly number[]) => void,
 ): StateTensor {
   const [storage, offset, size, stride] = args;
   if (
@@ -306,6 +325,11 @@ function rebuildTensor(
   const shape = size.items as number[];
   const strides = stride.items as number[];
   const count = shapeSize(shape);
+  // Before reading the storage or allocating: a stride-0 view of one value can declare 2^60 elements.
+  claim(count, shape);
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(ref.numel)) {
+    throw new SyntaxError(`Cannot read ${where}: malformed tensor record`);
+  }
   const data = storageData(ref);
   if (count === 0) return { shape, dtype: ref.dtype, data: data.slice(0, 0) };
   let last = offset;

@@ -86,7 +86,7 @@ Deno.test("partials refuses bad input with a one-line error and the right exit c
       "inputs named other than the scaling file",
       run("forward", `${dir}/renamed.csv`, SEED.scaling),
       1,
-      'input 1 is "x1" but the inputs CSV names column 1 "a"',
+      'the inputs CSV\'s column 1 is "a", the scaling file\'s input 1 is "x1"',
     ],
     ["empty inputs file", run("jacobian", `${dir}/empty.csv`), 1, "the file is empty"],
     [

@@ -62,8 +62,8 @@ Deno.test("buildTfModel() names every unsupported op in one UnsupportedOpError: 
     nodes: [
       MLP.nodes[0]!,
       { ...node("Foo", ["h"], ["f1"]), name: "/a/Foo" },
-      { ...node("Bar", ["f1"], ["b1"]), name: "/a/Bar" },
-      { ...node("Foo", ["b1"], ["f2"]), name: "/b/Foo" },
+      { ...node("Bar", ["f1"], ["r1"]), name: "/a/Bar" },
+      { ...node("Foo", ["r1"], ["f2"]), name: "/b/Foo" },
       { ...node("Foo", ["f2"], ["s"]), name: "" },
       MLP.nodes[2]!,
     ],

@@ -106,7 +106,7 @@ Deno.test("referenceFromEquations() refuses bad equations, naming the output and
     assertThrows(
       () => referenceFromEquations({ inputs, outputs: { f1: "foo(x1)" } }, "eq.json"),
       SyntaxError,
-      `output "f1" calls unknown function "foo"`,
+      `output "f1" calls "foo", which is not an elementary function`,
     );
   });
   await t.step("missing fields", () => {

@@ -88,7 +88,7 @@ Deno.test("readScaling() names both sides when a name differs from the inputs CS
   await assertRejects(
     () => readScaling(SEED, { ...FOUR, inputNames: ["x1", "x2", "z3", "x4"] }),
     SyntaxError,
-    `input 3 is "x3" but the inputs CSV names column 3 "z3"`,
+    `the inputs CSV's column 3 is "z3", the scaling file's input 3 is "x3"`,
   );
   await assertRejects(
     () => readScaling("/nonexistent/scaling.csv", FOUR),

@@ -164,6 +164,6 @@ Deno.test("readTorchZip() rejects a truncated pickle and a missing storage file"
   assertThrows(
     () => readTorchZip(zipSync(rest), "holes.pth"),
     SyntaxError,
-    "Cannot read holes.pth: storage file small/data/3 is missing",
+    'Cannot read holes.pth: storage file "small/data/3" is missing',
   );
 });
