@@ -217,17 +217,18 @@ Deno.test("loadSurrogate() maps an export without constant folding by name, with
     const surrogate = await loadSurrogate(onnx, { weights: path("views", "perturbed.pth") });
     try {
       assertEquals(surrogate.weights?.exportedPath, undefined);
-      // onnxruntime and float64 finite differences: this graph uses `gate` both as it is and
-      // reshaped in MatMuls, which tfjs-backend-wasm 4.22 cannot run (its MatMul caches by
-      // data id, and a reshape shares it: "memory access out of bounds"; the cpu backend runs it).
+      // This graph uses `gate` both as it is and reshaped in MatMuls (the tfjs rebuild's
+      // products must not hand tfjs-backend-wasm one buffer under two shapes: lib/tf/mat_mul.ts).
       const points = Float64Array.from(want.x.flat());
+      const jacobian = want.perturbed.jacobian.map((j) => j.flat());
       const ort = rangeError(await surrogate.predict(points), want.perturbed.y);
-      const fd = rangeError(
-        (await surrogate.jacobian(points, { method: "fd" })).values,
-        want.perturbed.jacobian.map((j) => j.flat()),
-      );
+      const tfe = rangeError(await surrogate.predict(points, { engine: "tf" }), want.perturbed.y);
+      const fd = rangeError((await surrogate.jacobian(points, { method: "fd" })).values, jacobian);
+      const ad = rangeError((await surrogate.jacobian(points)).values, jacobian);
       assert(ort <= FORWARD_TOLERANCE.float32, `onnxruntime ${ort}`);
+      assert(tfe <= FORWARD_TOLERANCE.float32, `tfjs ${tfe}`);
       assert(fd <= JACOBIAN_TOLERANCE.float32, `finite differences ${fd}`);
+      assert(ad <= JACOBIAN_TOLERANCE.float32, `autodiff ${ad}`);
     } finally {
       await surrogate.dispose();
     }

@@ -11,6 +11,7 @@
  * @module
  */
 import { tf } from "../../tf/backend.ts";
+import { matMul } from "../../tf/mat_mul.ts";
 import { toTensor } from "../value.ts";
 import { selectAlong } from "./_select.ts";
 import { need, refuse } from "./_util.ts";
@@ -73,7 +74,7 @@ function conv1d(
   }
   const taps = tf.reshape(selectAlong(x, 2, map), [n, g, cg * k, lout]);
   const cols = tf.reshape(tf.transpose(taps, [1, 2, 0, 3]), [g, cg * k, n * lout]);
-  const y = tf.matMul(tf.reshape(w, [g, o / g, cg * k]), cols); // [g, o/g, n * lout]
+  const y = matMul(tf.reshape(w, [g, o / g, cg * k]), cols); // [g, o/g, n * lout]
   const out = tf.transpose(tf.reshape(y, [o, n, lout]), [1, 0, 2]);
   return bias ? tf.add(out, tf.reshape(bias, [1, o, 1])) : out;
 }

@@ -17,6 +17,7 @@
  * @module
  */
 import { tf } from "../../tf/backend.ts";
+import { matMul } from "../../tf/mat_mul.ts";
 import { expandTo, sizeOf, toTensor, type Value } from "../value.ts";
 import { refuse } from "./_util.ts";
 import type { OpEntry, PlannedNode, TranslateContext } from "./types.ts";
@@ -134,11 +135,11 @@ function contract(
   const nc = sizeOf(full(summed));
   const nbOnly = sizeOf(dimsOfB.slice(batch.length + summed.length));
   const product = nb === 1
-    ? tf.matMul(
+    ? matMul(
       tf.reshape(ta, [na, nc]) as tf.Tensor2D,
       tf.reshape(tb, [nc, nbOnly]) as tf.Tensor2D,
     )
-    : tf.matMul(tf.reshape(ta, [nb, na, nc]), tf.reshape(tb, [nb, nc, nbOnly]));
+    : matMul(tf.reshape(ta, [nb, na, nc]), tf.reshape(tb, [nb, nc, nbOnly]));
   const outDims = [
     ...full(batch),
     ...dimsOfA.slice(batch.length, batch.length + aOnly.length),

@@ -6,11 +6,12 @@
  * @module
  */
 import { tf } from "../../tf/backend.ts";
+import { matMul } from "../../tf/mat_mul.ts";
 import { broadcastShapes, expandTo, toTensor } from "../value.ts";
 import { need } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
-function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+function numpyMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   let x = a;
   let y = b;
   const aVec = x.rank === 1;
@@ -19,12 +20,12 @@ function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (bVec) y = tf.reshape(y, [y.shape[0]!, 1]);
   let out: tf.Tensor;
   if (x.rank === 2 && y.rank === 2) {
-    out = tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D);
+    out = matMul(x as tf.Tensor2D, y as tf.Tensor2D);
   } else {
     const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2));
     const xb = expandTo(x, [...batch, ...x.shape.slice(-2)]);
     const yb = expandTo(y, [...batch, ...y.shape.slice(-2)]);
-    out = tf.matMul(xb, yb);
+    out = matMul(xb, yb);
   }
   if (aVec && bVec) return tf.reshape(out, out.shape.slice(0, -2));
   if (aVec) return tf.reshape(out, [...out.shape.slice(0, -2), out.shape[out.rank - 1]!]);
@@ -37,7 +38,9 @@ export const GEMM_OPS: readonly OpEntry[] = [
   {
     opType: "MatMul",
     translate(node, inputs, ctx) {
-      return [matMul(toTensor(need(node, inputs, 0, ctx)), toTensor(need(node, inputs, 1, ctx)))];
+      return [
+        numpyMatMul(toTensor(need(node, inputs, 0, ctx)), toTensor(need(node, inputs, 1, ctx))),
+      ];
     },
   },
   {
@@ -55,7 +58,7 @@ export const GEMM_OPS: readonly OpEntry[] = [
           }]`,
         );
       }
-      let y: tf.Tensor = tf.matMul(
+      let y: tf.Tensor = matMul(
         a,
         b,
         at.number("transA", 0) !== 0,
