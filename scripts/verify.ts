@@ -22,7 +22,7 @@
 import { basename, dirname, join, relative } from "node:path";
 import { folderNames, freeFolder } from "../lib/io/folder_names.ts";
 import { enterUserDirectory } from "../lib/cli/_cwd.ts";
-import { Command } from "@commander-js/extra-typings";
+import { Command, CommanderError } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
 import { parseVerdictOptions } from "../lib/cli/commands/check.ts";
 import { UsageError } from "../lib/cli/_errors.ts";
@@ -36,10 +36,13 @@ import {
   readOracle,
 } from "../lib/check/oracle.ts";
 import type { StepSweepRow } from "../lib/jacobian/finite_differences.ts";
-import { formatCheckResult, writeCheckOutputs } from "../lib/check/write.ts";
+import { checkSummary, formatCheckResult, writeCheckOutputs } from "../lib/check/write.ts";
 import { loadReference } from "../lib/reference/load.ts";
 import { loadSurrogateWithInputs } from "../lib/surrogate/surrogate.ts";
 import { noteBatch } from "../lib/cli/_notes.ts";
+import { setQuiet, warn } from "../lib/cli/_warn.ts";
+import { printJson } from "../lib/cli/_result.ts";
+import { usageErrorLine } from "../lib/cli/_usage.ts";
 import { initTf } from "../lib/tf/backend.ts";
 import { formatColumns } from "../lib/cli/_table.ts";
 import { writeVerifyIndex } from "../lib/report/index_page.ts";
@@ -110,7 +113,7 @@ async function verifyOne(
   });
   noteBatch(surrogate);
   try {
-    for (const warning of surrogate.warnings) console.error(`warning: ${warning}`);
+    for (const warning of surrogate.warnings) warn(warning);
     const reference = await loadReference(options.reference);
     const oraclePath = join(dirname(model), "oracle.json");
     const oracle = options.weights === undefined && await exists(oraclePath)
@@ -203,7 +206,7 @@ function summary(reports: readonly ModelReport[]): string {
 async function main(args: string[]): Promise<number> {
   enterUserDirectory();
   const program = new Command()
-    .name("verify")
+    .name("deno task verify")
     .description("Check the Jacobians of the bundled models, or of yours")
     .option(
       "--model <file>",
@@ -230,9 +233,22 @@ async function main(args: string[]): Promise<number> {
     .option("--r2-min <number>", "verdict: smallest value R² for the values to fit (default 0.99)")
     .option("--fit-tol <number>", "verdict: largest row-normalized Jacobian error (default 0.05)")
     .option("--fail-on <causes>", "exit 3 when one of these causes is found (comma list, or any)")
-    .exitOverride();
-  program.parse(args, { from: "user" });
+    .option("-q, --quiet", "no warnings on standard error")
+    .option("--json", "print the results as JSON on standard output instead of the text")
+    .option("--debug", "print stack traces on errors")
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+  try {
+    program.parse(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError) || error.code === "commander.helpDisplayed") throw error;
+    throw new UsageError(usageErrorLine(program, args, error).replace(/^error: /, ""));
+  }
   const o = program.opts();
+  setQuiet(o.quiet === true);
+  const log = (...lines: unknown[]) => {
+    if (!o.json) console.log(...lines);
+  };
   const { tolerances, failOn } = parseVerdictOptions(o);
   const started = performance.now();
   const backend = await initTf();
@@ -265,23 +281,23 @@ async function main(args: string[]): Promise<number> {
   if (ownFiles && (o.inputs === undefined || o.reference === undefined)) {
     throw new Error("Cannot verify your model: give --inputs and --reference with --model");
   }
-  console.log(`partials verify: ${models.length} model(s), tfjs backend ${backend}\n`);
+  log(`partials verify: ${models.length} model(s), tfjs backend ${backend}\n`);
   const reports: ModelReport[] = [];
   for (const [i, model] of models.entries()) {
     const r = await verifyOne(model, await freeFolder(options.out, names[i]!, model), options);
     reports.push(r);
-    console.log(`=== ${r.name} (${relative(Deno.cwd(), model)}) ===`);
-    if (r.parity) console.log(formatParity(r.parity));
+    log(`=== ${r.name} (${relative(Deno.cwd(), model)}) ===`);
+    if (r.parity) log(formatParity(r.parity));
     if (r.sweep) {
-      console.log(
+      log(
         "  finite-difference step sweep, h/range: max |D(h) − J_torch| / max |J_torch|\n    " +
           r.sweep.map((s) => `${s.step.toExponential(0)}: ${s.maxRelativeError.toExponential(1)}`)
             .join("  "),
         "\n",
       );
     }
-    console.log(formatCheckResult(r.check));
-    console.log(
+    log(formatCheckResult(r.check));
+    log(
       `(${r.seconds.toFixed(1)} s; files in ${relative(Deno.cwd(), join(options.out, r.name))})\n`,
     );
   }
@@ -296,18 +312,33 @@ async function main(args: string[]): Promise<number> {
     })),
     { subtitle: `${reports.length} model(s) on tfjs ${backend}` },
   );
-  console.log(
+  log(
     "Summary (errors as fractions of range: forward per output, Jacobians per entry or row):",
   );
-  console.log(summary(reports));
+  log(summary(reports));
   const failed = reports.filter((r) => !consistent(r));
-  console.log(
+  log(
     `\n${reports.length - failed.length} of ${reports.length} models consistent ` +
       `(scaling, differentiation${reports.some((r) => r.parity) ? ", PyTorch parity" : ""}) in ${
         ((performance.now() - started) / 1000).toFixed(1)
       } s`,
   );
-  console.log(`Reports: ${relative(Deno.cwd(), index)}`);
+  log(`Reports: ${relative(Deno.cwd(), index)}`);
+  if (o.json) {
+    printJson({
+      backend,
+      consistent: reports.length - failed.length,
+      models: reports.map((r) => ({
+        name: r.name,
+        folder: join(options.out, r.name),
+        seconds: r.seconds,
+        consistent: consistent(r),
+        ...checkSummary(r.check, r.parity ? { parity: r.parity } : {}),
+      })),
+      index,
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
   if (failed.length > 0) return 1;
   const codes = reports.map((r) => verdictExitCode(r.check.verdict.causes, failOn));
   if (codes.includes(3)) {
@@ -328,7 +359,7 @@ if (import.meta.main) {
     Deno.exit(await main(Deno.args));
   } catch (error) {
     const e = error as Error & { code?: string; exitCode?: number };
-    if (e.code?.startsWith("commander.")) Deno.exit(e.code === "commander.helpDisplayed" ? 0 : 2);
+    if (e.code === "commander.helpDisplayed") Deno.exit(0);
     console.error(`error: ${e.message.split("\n")[0]}`);
     if (Deno.args.includes("--debug")) console.error(e.stack);
     Deno.exit(error instanceof UsageError ? 2 : 1);

@@ -130,6 +130,29 @@ export function checkMetrics(r: CheckResult, extras: CheckExtras = {}): Record<s
 }
 
 /**
+ * The short form of {@linkcode checkMetrics} that `check --json` and `verify
+ * --json` print: the same fields without the per-entry comparisons, the graph
+ * diagnostics and the step sweep; each comparison (`scaling`,
+ * `differentiation`, `fit`) is its worst entry (range-normalized), worst output
+ * row (row-normalized) and whether every entry passes.
+ */
+export function checkSummary(r: CheckResult, extras: CheckExtras = {}): Record<string, unknown> {
+  const full = checkMetrics(r, extras);
+  const { diagnostics: _diagnostics, stepSweep: _sweep, corrected: _corrected, ...summary } = full;
+  const worst = (c: CheckResult["comparisons"]["fit"]) => ({
+    allPass: c.allPass,
+    worstRangeNormalized: c.worstRangeNormalized,
+    worstRowNormalized: c.worstRowNormalized,
+  });
+  return jsonReady({
+    ...summary,
+    scaling: worst(r.comparisons.scaling),
+    differentiation: worst(r.comparisons.differentiation),
+    fit: worst(r.comparisons.fit),
+  }) as Record<string, unknown>;
+}
+
+/**
  * `metrics.json`'s `verdict`: `cause`, `causes`, the sentence, action and
  * evidence, the findings, and per audit what it measured — `scaling`
  * (`suspects[]` with `variable`, `side`, `kind`, `file`, `implied`, `with`,

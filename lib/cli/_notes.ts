@@ -3,12 +3,12 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 import { describeBatchRewrite } from "../onnx/dynamic_batch.ts";
 import type { Surrogate } from "../surrogate/surrogate.ts";
+import { warn } from "./_warn.ts";
 
-/** Says once, on stderr, when a model with a fixed batch size must run in chunks of it. */
+/** Says once, on stderr (unless `--quiet`), when a model with a fixed batch size must run in chunks of it. */
 export function noteBatch(surrogate: Surrogate): void {
   if (surrogate.batch.mode !== "chunked") return;
-  console.error(`warning: ${surrogate.onnx.source}: ${describeBatchRewrite(surrogate.batch)}`);
+  warn(`${surrogate.onnx.source}: ${describeBatchRewrite(surrogate.batch)}`);
 }

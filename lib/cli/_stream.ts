@@ -47,6 +47,8 @@ export interface StreamResult {
   readonly outputs: readonly string[];
   /** Input names of the model. */
   readonly inputs: readonly string[];
+  /** The columns written: the input names, then the computed columns. */
+  readonly columns: readonly string[];
 }
 
 /**
@@ -96,6 +98,7 @@ export async function streamPoints(options: StreamPointsOptions): Promise<Stream
       to: options.out === "-" ? "standard output" : options.out,
       outputs: surrogate.outputs,
       inputs: surrogate.inputs,
+      columns: [...surrogate.inputs, ...computation.columns],
     };
   } catch (error) {
     await writer?.abort();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
+import { warn } from "./_warn.ts";
 
 /** Help text of `--exported-weights`. */
 export const EXPORTED_WEIGHTS_HELP =
@@ -25,7 +25,7 @@ export function weightsOptions(options: WeightsCommandOptions): WeightsCommandOp
   };
 }
 
-/** Prints each warning on standard error as `warning: …`. */
+/** Prints each warning on standard error as `warning: …` (unless `--quiet`). */
 export function printWarnings(warnings: readonly string[]): void {
-  for (const warning of warnings) console.error(`warning: ${warning}`);
+  for (const warning of warnings) warn(warning);
 }

@@ -2,22 +2,33 @@
  * The `partials` command line: a thin layer that parses options, lazily
  * imports one file per command and calls the library. Only this folder prints.
  *
- * Exit codes: 0 on success, 2 for a usage error (unknown option, missing
- * argument), 3 when `check --fail-on` names a cause the verdict found, 130
- * when SIGINT/SIGTERM stopped a command that saved its work (`refit`), 1 for
- * any other failure. Errors are one line, `error: <message>`,
- * with the stack only under `--debug`.
+ * Exit codes: 0 on success, 2 for a usage error (unknown option or command,
+ * missing argument; bare `partials`, which prints the help), 3 when `check
+ * --fail-on` names a cause the verdict found, 130 when SIGINT/SIGTERM stopped
+ * a command that saved its work (`refit`), 1 for any other failure. Errors are
+ * one line, `error: <message>`, with the stack only under `--debug`.
+ * Global options: `--quiet` (no warnings), `--debug`, `--version`. Every
+ * command that prints a result takes `--json`.
  *
  * @module
  */
 // deno-lint-ignore-file no-console
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Help, Option } from "@commander-js/extra-typings";
 import { dirname, join } from "node:path";
+import config from "../../deno.json" with { type: "json" };
 import { InterruptedError, UsageError } from "./_errors.ts";
 import { escapeControl } from "../io/quote.ts";
 import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
-import { planPaths } from "./_paths.ts";
+import { planPaths, STDOUT } from "./_paths.ts";
+import { JSON_HELP } from "./_result.ts";
+import { setQuiet } from "./_warn.ts";
+import { GLOBAL_FLAGS, usageErrorLine } from "./_usage.ts";
+
+/** Help text after a command's options: an example on the bundled data. */
+function example(...lines: string[]): string {
+  return `\nExample:\n${lines.map((l, i) => `${i === 0 ? "  " : "      "}${l}`).join(" \\\n")}`;
+}
 
 /** `--dtype`: precision of the derivative graph. */
 function dtypeOption(fallback: "float32" | "float64") {
@@ -31,11 +42,34 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .description(
       "Check the derivatives of PyTorch-trained models (ONNX) in physical units, and fix them",
     )
+    .version(config.version, "-V, --version", "print the version")
+    .option("-q, --quiet", "no warnings on standard error")
     .option("--debug", "print stack traces on errors")
-    .showHelpAfterError("(run with --help for usage)")
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription(option) {
+        const text = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${text} (required)` : text;
+      },
+    })
+    .addHelpText(
+      "after",
+      "\nEach command's --help shows an example on the bundled data.\n" +
+        "Exit codes: 0 ok, 1 failure, 2 usage error, 3 a --fail-on cause was found, 130 interrupted.",
+    )
     .exitOverride()
-    .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) })
-    .hook("preAction", (_program, command) => resolveCommandPaths(command as unknown as Command));
+    // Errors are printed by main(), on one line; help and version go to standard output.
+    .configureOutput({ outputError: () => {} })
+    .hook("preAction", async (program, command) => {
+      setQuiet(program.opts().quiet === true);
+      const opts = command.opts() as { json?: boolean; out?: string };
+      if (opts.json && opts.out === STDOUT) {
+        throw new UsageError(
+          "Cannot use --json with --out -: both write to standard output; give --out a file",
+        );
+      }
+      await resolveCommandPaths(command as unknown as Command);
+    });
 
   program
     .command("inspect")
@@ -48,7 +82,13 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "PyTorch state_dict (.pth/.pt) or .safetensors to map onto the graph",
     )
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
-    .option("--json", "print the report as JSON")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials inspect data/models/effkan/model.onnx --weights data/models/effkan/model.pth",
+      ),
+    )
     .action(async (model, opts) => {
       const { runInspect } = await import("./commands/inspect.ts");
       await runInspect(model, opts);
@@ -68,6 +108,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .requiredOption("--out <file>", "output CSV: input columns, then one column per output")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials forward --model data/models/mlp/model.onnx --inputs data/seed/olhs_input.csv",
+        "--scaling data/seed/olhs_samples_max_min.csv --out predictions.csv",
+      ),
+    )
     .action(async (opts) => {
       const { runForward } = await import("./commands/forward.ts");
       await runForward(opts);
@@ -89,6 +137,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .requiredOption("--out <file>", "output CSV (- for standard output)")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials jacobian --model data/models/mlp/model.onnx --inputs data/seed/olhs_input.csv",
+        "--scaling data/seed/olhs_samples_max_min.csv --method graph --out jacobians.csv",
+      ),
+    )
     .action(async (opts) => {
       const { runJacobian } = await import("./commands/jacobian.ts");
       await runJacobian(opts);
@@ -106,6 +162,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .requiredOption("--out <file>", "output CSV (- for standard output)")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials hessian --model data/models/mlp/model.onnx --inputs data/seed/olhs_input.csv",
+        "--scaling data/seed/olhs_samples_max_min.csv --out hessians.csv",
+      ),
+    )
     .action(async (opts) => {
       const { runHessian } = await import("./commands/hessian.ts");
       await runHessian(opts);
@@ -123,6 +187,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .requiredOption("--out <file>", "output ONNX file")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials export-jacobian --model data/models/mlp/model.onnx",
+        "--scaling data/seed/olhs_samples_max_min.csv --hessian --out mlp_derivatives.onnx",
+      ),
+    )
     .action(async (opts) => {
       const { runExportJacobian } = await import("./commands/export_jacobian.ts");
       await runExportJacobian(opts);
@@ -163,6 +235,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "--fail-on <causes>",
       "exit 3 when one of these causes is found: comma list of scaling-file, user-jacobian, architecture, underfit, derivative-fit, or any",
     )
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials check --model data/models/mlp/model.onnx --inputs data/seed/olhs_input.csv",
+        "--scaling data/seed/olhs_samples_max_min.csv --reference data/seed/equations.json --out mlp_check",
+      ),
+    )
     .action(async (opts) => {
       const { runCheck } = await import("./commands/check.ts");
       setExitCode(await runCheck(opts));
@@ -175,6 +255,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .requiredOption("--n <count>", "number of points")
     .option("--seed <number>", "random seed", "0")
     .requiredOption("--out <file>", "output CSV")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials sample --bounds bounds.csv --n 200 --seed 1 --out points.csv",
+        "# bounds.csv: Variable,Min,Max, one row per variable",
+      ),
+    )
     .action(async (opts) => {
       const { runSample } = await import("./commands/sample.ts");
       await runSample(opts);
@@ -224,6 +312,14 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "0.2",
     )
     .requiredOption("--out <dir>", "output folder")
+    .option("--json", JSON_HELP)
+    .addHelpText(
+      "after",
+      example(
+        "partials refit --model data/models/mlp/model.onnx --scaling data/seed/olhs_samples_max_min.csv",
+        "--reference data/seed/equations.json --samples data/seed/olhs_samples.csv --out mlp_refit",
+      ),
+    )
     .action(async (opts) => {
       const { runRefit } = await import("./commands/refit.ts");
       await runRefit(opts);
@@ -295,16 +391,19 @@ export async function main(args: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = buildProgram((code) => exitCode = code);
   const debug = args.includes("--debug");
+  if (args.every((a) => GLOBAL_FLAGS.includes(a))) {
+    // Bare `partials`: the help, on standard output, and the usage exit code.
+    console.log(program.helpInformation().trimEnd());
+    return 2;
+  }
   try {
     await program.parseAsync([...args], { from: "user" });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its one-line message; help and version exit 0.
-      if (
-        error.code === "commander.helpDisplayed" || error.code === "commander.help" ||
-        error.code === "commander.version"
-      ) return 0;
+      // Help and version were printed on standard output.
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+      console.error(usageErrorLine(program, args, error));
       return 2;
     }
     if (error instanceof InterruptedError) {

@@ -14,7 +14,7 @@
  */
 import type onnxProto from "onnx-proto";
 import type { HostTensor, OnnxModel } from "../onnx/model.ts";
-import { DataType, isFloatType } from "../onnx/tensor.ts";
+import { DataType, dataTypeName, isFloatType } from "../onnx/tensor.ts";
 import {
   evaluateRecipe,
   formatRecipe,
@@ -475,10 +475,16 @@ export interface WeightMapRow {
   readonly initializer: string;
   /** Its shape as text, e.g. `[32, 30]` (the key's shape for key-only rows). */
   readonly shape: string;
+  /** The same shape as numbers, e.g. `[32, 30]`. */
+  readonly dims: readonly number[];
+  /** Element type: the initializer's ONNX type name (`float`, `double`, `int64`), or the key's torch dtype. */
+  readonly dtype: string;
   /** `param`, `fused`, `derived`, `shared`, `constant`, `unmatched`, `unused` or `unmapped`. */
   readonly kind: string;
   /** The state_dict key(s) it comes from, comma-separated. */
   readonly keys: string;
+  /** The same keys as a list (the keys of deduplicated equal tensors included). */
+  readonly stateDictKeys: readonly string[];
   /** The recipe or relation in words. */
   readonly how: string;
 }
@@ -494,21 +500,21 @@ export function describeWeightMap(map: WeightMap): WeightMapRow[] {
   for (const init of map.initializers) {
     const { source } = init;
     const shared = init.sharedBy.length > 0 ? ` (also ${init.sharedBy.join(", ")})` : "";
-    let keys = "";
+    let keys: string[] = [];
     let how = "";
     switch (source.kind) {
       case "param":
-        keys = source.key;
+        keys = [source.key];
         how = source.transform === "identity" && source.key === init.name
           ? "by name"
           : `${source.transform}: ${formatRecipe(source.recipe)}`;
         break;
       case "fused":
-        keys = source.parts.join(", ");
+        keys = [...source.parts];
         how = formatRecipe(source.recipe);
         break;
       case "derived":
-        keys = source.from;
+        keys = [source.from];
         how = formatRecipe(source.recipe);
         break;
       case "constant":
@@ -527,8 +533,11 @@ export function describeWeightMap(map: WeightMap): WeightMapRow[] {
     rows.push({
       initializer: init.name,
       shape: formatShape(init.dims),
+      dims: init.dims,
+      dtype: dataTypeName(init.dataType),
       kind: source.kind,
-      keys: keys + (shared && keys ? shared : ""),
+      keys: keys.join(", ") + (shared && keys.length > 0 ? shared : ""),
+      stateDictKeys: keys.length > 0 ? [...keys, ...init.sharedBy] : [],
       how: rounded ? `${how} (to rounding)` : how,
     });
   }
@@ -537,8 +546,11 @@ export function describeWeightMap(map: WeightMap): WeightMapRow[] {
     rows.push({
       initializer: "",
       shape: formatShape(key.shape),
+      dims: key.shape,
+      dtype: key.dtype,
       kind: key.relation,
       keys: key.key,
+      stateDictKeys: [key.key],
       how: key.detail,
     });
   }

@@ -20,8 +20,8 @@ Deno.test("partials inspect --weights lists a buffer the graph does not use and 
   assertEquals(report.unused, ["rbf.inv_denominator"]);
   assertEquals(report.mappedWith, `${DIR}unused/model.pth`);
   assert(
-    report.initializers.some((r: { kind: string; keys: string }) =>
-      r.kind === "unused" && r.keys === "rbf.inv_denominator"
+    report.initializers.some((r: { kind: string; keys: string[] }) =>
+      r.kind === "unused" && r.keys.join() === "rbf.inv_denominator"
     ),
   );
   const text = await partials(...args);

@@ -6,7 +6,7 @@
  */
 // deno-lint-ignore-file no-console
 import { checkModel, type CheckModelOptions } from "../../check/check.ts";
-import { formatCheckResult, writeCheckOutputs } from "../../check/write.ts";
+import { checkSummary, formatCheckResult, writeCheckOutputs } from "../../check/write.ts";
 import { readNumericCsv } from "../../io/table.ts";
 import { loadReference } from "../../reference/load.ts";
 import { loadSurrogateWithInputs } from "../../surrogate/surrogate.ts";
@@ -17,6 +17,7 @@ import { UsageError } from "../_errors.ts";
 import { noteBatch } from "../_notes.ts";
 import { parseNumberOption } from "../_parse.ts";
 import { printWarnings, weightsOptions } from "../_weights.ts";
+import { printJson } from "../_result.ts";
 
 /** The verdict options shared by `check` and `verify`, as parsed (strings). */
 export interface VerdictCommandOptions {
@@ -38,6 +39,7 @@ export interface CheckCommandOptions extends VerdictCommandOptions {
   weights?: string;
   exportedWeights?: string;
   out?: string;
+  json?: true;
 }
 
 /**
@@ -101,11 +103,10 @@ export async function runCheck(options: CheckCommandOptions): Promise<number> {
       ...(userJacobian ? { userJacobian } : {}),
       ...(data ? { data } : {}),
     });
-    console.log(formatCheckResult(result));
-    if (options.out !== undefined) {
-      const written = await writeCheckOutputs(result, options.out);
-      console.error(`wrote ${written.join(", ")}`);
-    }
+    if (!options.json) console.log(formatCheckResult(result));
+    const written = options.out === undefined ? [] : await writeCheckOutputs(result, options.out);
+    if (options.json) printJson({ ...checkSummary(result), files: written });
+    else if (written.length > 0) console.error(`wrote ${written.join(", ")}`);
     const code = verdictExitCode(result.verdict.causes, failOn);
     if (code === 3) {
       console.error(

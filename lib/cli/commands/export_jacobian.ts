@@ -6,7 +6,6 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 import onnxProto from "onnx-proto";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { buildDerivativeModel } from "../../onnx/derivative/mod.ts";
@@ -14,6 +13,7 @@ import { canonicalForm } from "../../scaling/scaler.ts";
 import { type GraphDtype, loadSurrogate } from "../../surrogate/surrogate.ts";
 import { noteBatch } from "../_notes.ts";
 import { printWarnings, weightsOptions } from "../_weights.ts";
+import { reportResult } from "../_result.ts";
 
 /** Options of the `export-jacobian` command, as parsed. */
 export interface ExportJacobianCommandOptions {
@@ -24,6 +24,7 @@ export interface ExportJacobianCommandOptions {
   weights?: string;
   exportedWeights?: string;
   out: string;
+  json?: true;
 }
 
 /** Builds the derivative model and writes it (atomically). */
@@ -69,7 +70,22 @@ export async function runExportJacobian(options: ExportJacobianCommandOptions): 
       { key: "partials.dtype", value: options.dtype },
     ];
     await writeFileAtomic(options.out, onnxProto.onnx.ModelProto.encode(proto).finish());
-    console.error(`wrote ${options.out} (${options.dtype}): ${layout.join("; ")}`);
+    reportResult(
+      options.json,
+      {
+        command: "export-jacobian",
+        model: options.model,
+        dtype: options.dtype,
+        out: options.out,
+        input: { name: dm.input, shape: [null, n], names: inputs },
+        outputs: [
+          { name: dm.output, shape: [null, m], names: outputs },
+          { name: dm.jacobian, shape: [null, m, n] },
+          ...(dm.hessian ? [{ name: dm.hessian, shape: [null, m, n, n] }] : []),
+        ],
+      },
+      `wrote ${options.out} (${options.dtype}): ${layout.join("; ")}`,
+    );
   } finally {
     await surrogate.dispose();
   }

@@ -4,9 +4,9 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 import type { ForwardEngine } from "../../surrogate/surrogate.ts";
 import { streamPoints } from "../_stream.ts";
+import { reportResult } from "../_result.ts";
 
 /** Options of the `forward` command, as parsed. */
 export interface ForwardCommandOptions {
@@ -17,6 +17,7 @@ export interface ForwardCommandOptions {
   weights?: string;
   exportedWeights?: string;
   out: string;
+  json?: true;
 }
 
 /** Runs the model on the inputs and writes input columns, then one column per output. */
@@ -29,7 +30,18 @@ export async function runForward(options: ForwardCommandOptions): Promise<void> 
       compute: (x) => surrogate.predict(x, { engine: options.engine }),
     }),
   });
-  console.error(
+  reportResult(
+    options.json,
+    {
+      command: "forward",
+      model: options.model,
+      engine: options.engine,
+      out: options.out,
+      rows: result.points,
+      columns: result.columns,
+      inputs: result.inputs,
+      outputs: result.outputs,
+    },
     `wrote ${result.points} predictions of ${
       result.outputs.join(", ")
     } (${options.engine}) to ${result.to}`,

@@ -4,10 +4,10 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 import { hessianColumns } from "../../jacobian/types.ts";
 import type { GraphDtype } from "../../surrogate/surrogate.ts";
 import { streamPoints } from "../_stream.ts";
+import { reportResult } from "../_result.ts";
 
 /** Options of the `hessian` command, as parsed. */
 export interface HessianCommandOptions {
@@ -18,6 +18,7 @@ export interface HessianCommandOptions {
   weights?: string;
   exportedWeights?: string;
   out: string;
+  json?: true;
 }
 
 /** Computes the Hessians and writes input columns, then `d2<out>_d<in>_d<in>` (`[m, n, n]` order). */
@@ -32,7 +33,19 @@ export async function runHessian(options: HessianCommandOptions): Promise<void> 
     }),
   });
   const [m, n] = [result.outputs.length, result.inputs.length];
-  console.error(
+  reportResult(
+    options.json,
+    {
+      command: "hessian",
+      model: options.model,
+      dtype: options.dtype,
+      out: options.out,
+      rows: result.points,
+      columns: result.columns,
+      shape: [result.points, m, n, n],
+      inputs: result.inputs,
+      outputs: result.outputs,
+    },
     `wrote ${result.points} Hessians [${m} x ${n} x ${n}] (derivative graph applied twice, onnxruntime ${options.dtype}) to ${result.to}`,
   );
 }

@@ -7,7 +7,9 @@
 import { loadOnnxModel } from "../../onnx/model.ts";
 import { describeBatchRewrite, makeBatchDynamic } from "../../onnx/dynamic_batch.ts";
 import { dataTypeName } from "../../onnx/tensor.ts";
-import { coverage, describeWeightMap } from "../../weights/map.ts";
+import { coverage, describeWeightMap, type WeightMapRow } from "../../weights/map.ts";
+import { formatShape } from "../../weights/state_dict.ts";
+import { printJson } from "../_result.ts";
 import { loadWeightsFor, unusedKeys } from "../../weights/map_weights.ts";
 import { formatColumns } from "../_table.ts";
 import { printWarnings, weightsOptions } from "../_weights.ts";
@@ -31,48 +33,54 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
   const ops = [...histogram].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const port = (p: typeof model.input) =>
     `${p.name} [${p.batch ?? "batch"}, ${p.width}] ${dataTypeName(p.elemType)}`;
-  let rows: { initializer: string; shape: string; kind: string; keys: string; how: string }[];
-  let mapped: number | undefined;
   // By name, else by value with the weights the file was exported with (--exported-weights,
   // or model.pth beside it); then the given weights are applied, which checks that they fit.
   const weights = await loadWeightsFor(model, weightsOptions(options));
-  if (weights !== undefined) {
-    rows = describeWeightMap(weights.map);
-    mapped = coverage(weights.map);
-  } else {
-    rows = [...model.initializers].map(([name, t]) => ({
+  const rows: WeightMapRow[] = weights !== undefined
+    ? describeWeightMap(weights.map)
+    : [...model.initializers].map(([name, t]) => ({
       initializer: name,
-      shape: `[${t.dims.join(", ")}]`,
-      kind: dataTypeName(t.dataType),
+      shape: formatShape(t.dims),
+      dims: t.dims,
+      dtype: dataTypeName(t.dataType),
+      kind: "",
       keys: "",
+      stateDictKeys: [],
       how: "",
     }));
-  }
+  const mapped = weights !== undefined ? coverage(weights.map) : undefined;
   if (options.json) {
-    console.log(JSON.stringify(
-      {
-        model: path,
-        producer: model.producer,
-        opset: model.opset,
-        input: model.input,
-        output: model.output,
-        batch,
-        ops: Object.fromEntries(ops),
-        initializers: rows,
-        ...(weights !== undefined
-          ? {
-            weights: weights.path,
-            mappedWith: weights.exportedPath ?? weights.path,
-            byName: weights.exportedPath === undefined,
-            coverage: mapped,
-            unused: unusedKeys(weights.map).map((k) => k.key),
-            warnings: weights.warnings,
-          }
-          : {}),
-      },
-      null,
-      2,
-    ));
+    const jsonPort = (p: typeof model.input) => ({
+      name: p.name,
+      shape: [p.batch, p.width],
+      dtype: dataTypeName(p.elemType),
+    });
+    printJson({
+      model: path,
+      producer: model.producer,
+      opset: model.opset,
+      input: jsonPort(model.input),
+      output: jsonPort(model.output),
+      batch,
+      ops: Object.fromEntries(ops),
+      initializers: rows.map((r) => ({
+        initializer: r.initializer,
+        shape: r.dims,
+        dtype: r.dtype,
+        keys: r.stateDictKeys,
+        ...(weights !== undefined ? { kind: r.kind, how: r.how } : {}),
+      })),
+      ...(weights !== undefined
+        ? {
+          weights: weights.path,
+          mappedWith: weights.exportedPath ?? weights.path,
+          byName: weights.exportedPath === undefined,
+          coverage: mapped,
+          unused: unusedKeys(weights.map).map((k) => k.key),
+          warnings: weights.warnings,
+        }
+        : {}),
+    });
     return;
   }
   const nodes = model.proto.graph?.node?.length ?? 0;
@@ -88,7 +96,7 @@ export async function runInspect(path: string, options: InspectCommandOptions): 
     console.log(
       formatColumns(
         ["initializer", "shape", "dtype"],
-        rows.map((r) => [r.initializer, r.shape, r.kind]),
+        rows.map((r) => [r.initializer, r.shape, r.dtype]),
       ),
     );
   } else {

@@ -4,11 +4,12 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 import { jacobianColumns } from "../../jacobian/types.ts";
 import { UnsupportedDerivativeError } from "../../onnx/derivative/mod.ts";
 import type { GraphDtype, JacobianMethod } from "../../surrogate/surrogate.ts";
 import { streamPoints } from "../_stream.ts";
+import { reportResult } from "../_result.ts";
+import { warn } from "../_warn.ts";
 
 /** Options of the `jacobian` command, as parsed. */
 export interface JacobianCommandOptions {
@@ -21,6 +22,7 @@ export interface JacobianCommandOptions {
   weights?: string;
   exportedWeights?: string;
   out: string;
+  json?: true;
 }
 
 const HOW: Readonly<Record<JacobianMethod, string>> = {
@@ -46,7 +48,7 @@ export async function runJacobian(options: JacobianCommandOptions): Promise<void
             if (options.method !== undefined || !(error instanceof UnsupportedDerivativeError)) {
               throw error;
             }
-            console.error(`warning: ${error.message}; using --method autodiff`);
+            warn(`${error.message}; using --method autodiff`);
             method = "autodiff";
           }
         }
@@ -55,7 +57,20 @@ export async function runJacobian(options: JacobianCommandOptions): Promise<void
     }),
   });
   const how = method === "graph" ? `${HOW.graph} ${dtype}` : HOW[method];
-  console.error(
+  reportResult(
+    options.json,
+    {
+      command: "jacobian",
+      model: options.model,
+      method,
+      ...(method === "graph" ? { dtype } : {}),
+      out: options.out,
+      rows: result.points,
+      columns: result.columns,
+      shape: [result.points, result.outputs.length, result.inputs.length],
+      inputs: result.inputs,
+      outputs: result.outputs,
+    },
     `wrote ${result.points} Jacobians [${result.outputs.length} x ${result.inputs.length}] (${how}) to ${result.to}`,
   );
 }

@@ -21,6 +21,7 @@ import { noteBatch } from "../_notes.ts";
 import { InterruptedError, UsageError } from "../_errors.ts";
 import { parseDurationOption, parseIntegerOption, parseNumberOption } from "../_parse.ts";
 import { printWarnings, weightsOptions } from "../_weights.ts";
+import { printJson } from "../_result.ts";
 
 /** Options of the `refit` command, as parsed. */
 export interface RefitCommandOptions {
@@ -43,6 +44,7 @@ export interface RefitCommandOptions {
   seed: string;
   holdout: string;
   out: string;
+  json?: true;
 }
 
 /** Loads the model and targets, refits, writes the files and prints the before/after table. */
@@ -174,16 +176,23 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
           exportedWeights: surrogate.weights?.exportedPath ?? null,
         },
       });
-      console.log(formatRefitTable(result.before, result.after));
-      console.log(`\n${describeRun(result)}`);
-      const hint = closingHint(result);
-      if (hint) console.log(hint);
+      if (options.json) {
+        const files = [written.onnx, written.safetensors, written.summary];
+        printJson({ ...written.summaryJson, files });
+      } else {
+        console.log(formatRefitTable(result.before, result.after));
+        console.log(`\n${describeRun(result)}`);
+        const hint = closingHint(result);
+        if (hint) console.log(hint);
+      }
       if (interrupted) {
         throw new InterruptedError(
           `wrote the best weights so far (epoch ${result.bestEpoch}) to ${written.onnx}, ${written.safetensors}, ${written.summary}`,
         );
       }
-      console.error(`wrote ${written.onnx}, ${written.safetensors}, ${written.summary}`);
+      if (!options.json) {
+        console.error(`wrote ${written.onnx}, ${written.safetensors}, ${written.summary}`);
+      }
     } finally {
       for (const s of listening) Deno.removeSignalListener(s, onSignal);
     }

@@ -3,11 +3,11 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 import { writeCsvResult } from "../_write.ts";
 import { latinHypercube } from "../../sampling/latin_hypercube.ts";
 import { readBounds } from "../../sampling/bounds.ts";
 import { parseIntegerOption } from "../_parse.ts";
+import { reportResult } from "../_result.ts";
 
 /** Options of the `sample` command, as parsed. */
 export interface SampleCommandOptions {
@@ -15,6 +15,7 @@ export interface SampleCommandOptions {
   n: string;
   seed: string;
   out: string;
+  json?: true;
 }
 
 /** Reads the bounds, draws the samples and writes them atomically. */
@@ -24,5 +25,16 @@ export async function runSample(options: SampleCommandOptions): Promise<void> {
   const bounds = await readBounds(options.bounds);
   const table = latinHypercube(bounds, n, { seed });
   const to = await writeCsvResult(options.out, table);
-  console.error(`wrote ${n} points of ${bounds.names.join(", ")} to ${to} (seed ${seed})`);
+  reportResult(
+    options.json,
+    {
+      command: "sample",
+      bounds: options.bounds,
+      out: options.out,
+      rows: n,
+      columns: table.columns,
+      seed,
+    },
+    `wrote ${n} points of ${bounds.names.join(", ")} to ${to} (seed ${seed})`,
+  );
 }
