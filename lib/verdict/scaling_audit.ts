@@ -234,15 +234,17 @@ export async function auditScaling(
   const fileErrors = outputErrors(ctx, identityMap, yn0, 0);
   const errorFile = mean(fileErrors);
 
-  // --- Output swaps: every assignment of file rows to output slots.
-  const outputSwap = searchOutputSwap(ctx, yn0, fileOut, o.maxPermutationWidth, decisive);
-  const outMap = outputSwap.decisive ? outputMaps(outputSwap, fileOut) : identityMap;
-
-  // --- Input swaps: every pair of file rows' numbers exchanged.
+  // --- Swaps. Output rows: every assignment of file rows to output slots. Input rows:
+  // every pair's numbers exchanged. Either can make the other look decisive (wrong
+  // inputs make every output wrong), so both are searched from the file, the outputs
+  // again at the best input swap, and a swap is kept only if it is decisive on top of
+  // the other.
+  const outAtFile = searchOutputSwap(ctx, yn0, fileOut, o.maxPermutationWidth, decisive);
+  let outputSwap: SwapSearch = outAtFile;
+  let inputSwap: SwapSearch | undefined;
   let inRows = fileIn.map((_, j) => j);
   let ynBase = yn0;
-  let inputSwap: SwapSearch | undefined;
-  const errorsOutSwapped = outputErrors(ctx, outMap, yn0, 0);
+  let swapped = { in: false, out: false };
   if (n > 1 && n <= o.maxSwapWidth) {
     const pairs: [number, number][] = [];
     for (let j = 0; j < n; j++) for (let l = j + 1; l < n; l++) pairs.push([j, l]);
@@ -253,28 +255,49 @@ export async function auditScaling(
       batch.set(normalizeWith(swapOf(pair).map((r) => fileIn[r]!), x, N), p * N * n);
     });
     const yb = await model.forward(batch, pairs.length * N);
-    let best = -1;
-    let bestErrors = errorsOutSwapped;
+    let best = 0;
+    let bestErrors = outputErrors(ctx, identityMap, yb, 0);
     pairs.forEach((_, p) => {
-      const e = outputErrors(ctx, outMap, yb, p * N * m);
+      const e = outputErrors(ctx, identityMap, yb, p * N * m);
       if (mean(e) < mean(bestErrors)) [best, bestErrors] = [p, e];
     });
-    const before = mean(errorsOutSwapped);
-    const isDecisive = best >= 0 && decisive(before, mean(bestErrors), bestErrors);
+    const ynPair = yb.slice(best * N * m, (best + 1) * N * m);
+    const outAtPair = searchOutputSwap(ctx, ynPair, fileOut, o.maxPermutationWidth, decisive);
+    const errorsOf = (s: SwapSearch & { perOutput: readonly number[] }) =>
+      s.assignment.every((j, i) => j === i) ? undefined : s.perOutput;
+    // The four combinations and their per-output errors.
+    const eOut = errorsOf(outAtFile);
+    const eBoth = errorsOf(outAtPair);
+    const inAlone = decisive(errorFile, mean(bestErrors), bestErrors);
+    const outAlone = eOut !== undefined && decisive(errorFile, mean(eOut), eOut);
+    const both = eBoth !== undefined &&
+      decisive(mean(bestErrors), mean(eBoth), eBoth) &&
+      (eOut === undefined || decisive(mean(eOut), mean(eBoth), eBoth)) &&
+      decisive(errorFile, mean(eBoth), eBoth);
+    if (both) swapped = { in: true, out: true };
+    else if (inAlone && (!outAlone || mean(bestErrors) <= mean(eOut!))) {
+      swapped = { in: true, out: false };
+    } else if (outAlone) swapped = { in: false, out: true };
     inputSwap = {
       side: "input",
       tried: pairs.length,
       mode: "values",
-      assignment: best >= 0 ? swapOf(pairs[best]!) : inRows,
-      errorBefore: before,
+      assignment: swapOf(pairs[best]!),
+      errorBefore: errorFile,
       errorAfter: mean(bestErrors),
-      decisive: isDecisive,
+      decisive: swapped.in,
     };
-    if (isDecisive) {
+    if (swapped.in) {
       inRows = inputSwap.assignment.slice();
-      ynBase = yb.slice(best * N * m, (best + 1) * N * m);
+      ynBase = ynPair;
+      outputSwap = { ...stripErrors(outAtPair), decisive: swapped.out };
+    } else {
+      outputSwap = { ...stripErrors(outAtFile), decisive: swapped.out };
     }
+  } else {
+    outputSwap = stripErrors(outAtFile);
   }
+  const outMap = outputSwap.decisive ? outputMaps(outputSwap, fileOut) : identityMap;
   const baseIn = inRows.map((r) => fileIn[r]!);
   const u = normalizeWith(baseIn, x, N);
   const baseErrors = outputErrors(ctx, outMap, ynBase, 0);
@@ -283,7 +306,7 @@ export async function auditScaling(
   // --- Each row's correction alone: inputs by LM (batched), outputs in closed form.
   const identity = identityParams(n, m);
   // The given Jacobian is at the file's points: usable only if no input swap moved them.
-  const jacobianAtU = inputSwap?.decisive ? undefined : options.initialJacobian;
+  const jacobianAtU = swapped.in ? undefined : options.initialJacobian;
   const solo = await fitVariants(
     ctx,
     u,
@@ -643,7 +666,7 @@ function searchOutputSwap(
   fileOut: readonly VariableScaler[],
   maxPermutationWidth: number,
   decisive: (before: number, after: number, perOutput: readonly number[]) => boolean,
-): SwapSearch {
+): SwapSearch & { readonly perOutput: readonly number[] } {
   const m = fileOut.length;
   // values[i][j]: slot i denormalized with row j's numbers, against slot i's reference.
   // rows[i][j]: slot i takes row j whole, against row j's reference.
@@ -684,7 +707,14 @@ function searchOutputSwap(
     errorBefore: before,
     errorAfter: mean(perOutput),
     decisive: !isIdentity && decisive(before, mean(perOutput), perOutput),
+    perOutput,
   };
+}
+
+/** A swap search without its per-output errors (what the audit reports). */
+function stripErrors(s: SwapSearch & { readonly perOutput?: readonly number[] }): SwapSearch {
+  const { perOutput: _, ...rest } = s;
+  return rest;
 }
 
 /** Which rows a variant corrects. */

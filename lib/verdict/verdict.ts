@@ -382,7 +382,7 @@ function scalingEvidence(a: ScalingAudit): string {
   const top = a.rows.reduce((x, y) => (y.share > x.share ? y : x));
   return `no row swap or correction removes a decisive share of the value error (best: ${top.variable} alone, ${
     pct(Math.max(0, top.share))
-  }; a right file leaves a fitted model nothing to gain); ${tried}.`;
+  }, where a correction must remove ≥ 50 % with the values then fitting, or ≥ 90 %); ${tried}.`;
 }
 
 function dataEvidence(d: DataAudit): string {
