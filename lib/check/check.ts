@@ -29,10 +29,9 @@ import { denormalize, normalize, type Scaling } from "../scaling/scaler.ts";
 import type { Surrogate } from "../surrogate/surrogate.ts";
 import { auditStructure, type StructureAudit } from "../verdict/architecture.ts";
 import { auditData, type DataAudit } from "../verdict/data_audit.ts";
-import type { ScalerConstants } from "../verdict/constants.ts";
 import { finding } from "../verdict/finding.ts";
 import { ortNormalizedModel } from "../verdict/normalized_model.ts";
-import { auditScaling, type ScalingAudit } from "../verdict/scaling_audit.ts";
+import { auditScaling, type ScalingAudit, type ScalingSuspect } from "../verdict/scaling_audit.ts";
 import {
   auditUserJacobian,
   type UserJacobian,
@@ -176,19 +175,10 @@ export interface CheckVerdict extends Verdict {
 }
 
 /** A scaling row named by the audit of the model or by the training data. */
-export interface VerdictSuspect {
-  readonly variable: string;
-  readonly side: "input" | "output";
-  readonly kind: "swap" | "range";
-  /** The file's constants (min/max, or mean/std for a z-score row). */
-  readonly file: ScalerConstants;
-  /** What the model (or the data) implies, in the same form. */
-  readonly implied: ScalerConstants;
-  /** For a swap, the variable whose constants this row holds. */
-  readonly with?: string;
+export type VerdictSuspect = Omit<ScalingSuspect, "change"> & {
   /** What named it: the reference's values through the model, the training data, or both. */
   readonly evidence: readonly ("model" | "data")[];
-}
+};
 
 /**
  * Runs the three-way check at the points `x` (physical units).
