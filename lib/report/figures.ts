@@ -40,6 +40,14 @@ export const SERIES_SYMBOLS = [
 /** The same symbols as text, for legends written in HTML. */
 export const SERIES_GLYPHS = ["●", "■", "▲", "◆", "★", "✚", "Y", "●"] as const;
 
+/** An ordinal scale giving the `i`-th series name the `i`-th value (cycling). */
+function seriesScale<T extends string>(
+  names: readonly string[],
+  values: readonly T[],
+): { domain: string[]; range: T[] } {
+  return { domain: [...names], range: names.map((_, i) => values[i % values.length]!) };
+}
+
 /** Colour of failing marks and of the tolerance rules. */
 export const FAIL_COLOR = "#b00020";
 const FONT = { fontSize: "12px", fontFamily: "system-ui, sans-serif", overflow: "visible" };
@@ -571,14 +579,8 @@ export function pointsAgainstFigure(input: PointsAgainstInput): Figure {
       ticks: 4,
       tickFormat: "~e",
     },
-    color: {
-      domain: names,
-      range: names.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]!),
-    },
-    symbol: {
-      domain: names,
-      range: names.map((_, i) => SERIES_SYMBOLS[i % SERIES_SYMBOLS.length]!),
-    },
+    color: seriesScale(names, SERIES_COLORS),
+    symbol: seriesScale(names, SERIES_SYMBOLS),
     marks,
   }, label);
   return { svg, label };
@@ -678,10 +680,7 @@ export function linesFigure(input: LinesInput): Figure {
       labelArrow: "none",
       ...(input.logY ? { type: "log" as const, tickFormat: "~e" } : {}),
     },
-    color: {
-      domain: names,
-      range: names.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]!),
-    },
+    color: seriesScale(names, SERIES_COLORS),
     marks,
   }, label);
   return { svg, label };
