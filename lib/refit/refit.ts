@@ -196,6 +196,11 @@ export interface RefitResult {
   readonly adaptiveRounds: readonly AdaptiveRound[];
   /** Training points at the end (including adaptive ones) and held-out points. */
   readonly split: { readonly train: number; readonly holdout: number; readonly added: number };
+  /**
+   * The held-out points and their targets (physical units), and their 0-based
+   * rows in the data given to the refit (for the report's labels).
+   */
+  readonly heldOut: { readonly data: RefitData; readonly rows: readonly number[] };
   /** Metrics of the starting model on the held-out points. */
   readonly before: RefitMetrics;
   /** Metrics of the refit model on the held-out points. */
@@ -279,7 +284,8 @@ export async function refit(
       `Cannot refit: ${data.points} points leave none for training with holdout ${opts.holdout}`,
     );
   }
-  const holdoutData = selectRows(data, order.slice(0, holdoutCount).sort((a, b) => a - b));
+  const holdoutRows = order.slice(0, holdoutCount).sort((a, b) => a - b);
+  const holdoutData = selectRows(data, holdoutRows);
   let trainData = selectRows(data, order.slice(holdoutCount).sort((a, b) => a - b));
   let train = normalizedSet(surrogate, trainData);
   const held = normalizedSet(surrogate, holdoutData);
@@ -561,6 +567,7 @@ export async function refit(
       holdout: holdoutData.points,
       added: trainData.points - (data.points - holdoutData.points),
     },
+    heldOut: { data: holdoutData, rows: holdoutRows },
     before,
     after: afterMetrics,
     backend,

@@ -19,5 +19,10 @@ export type {
   StatusQuestion,
   SuspectConstants,
 } from "./status.ts";
-export { evaluateOnPoints, renderRefitReport, writeRefitReport } from "./refit_report.ts";
+export {
+  evaluateOnPoints,
+  renderRefitReport,
+  writeRefitReport,
+  writeRefitResultReport,
+} from "./refit_report.ts";
 export type { ModelOnPoints, RefitHistoryPoint, RefitReportInput } from "./refit_report.ts";

@@ -11,7 +11,8 @@ import { CHECK_TOLERANCES } from "../check/check.ts";
 import { compareJacobians, type JacobianComparison } from "../compare/jacobians.ts";
 import { compareValues, type ValueComparison } from "../compare/values.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import type { Surrogate } from "../surrogate/surrogate.ts";
+import type { RefitResult } from "../refit/refit.ts";
+import { makeSurrogate, type Surrogate } from "../surrogate/surrogate.ts";
 import { column, comparisonHeatmap, comparisonTable, section } from "./check_report.ts";
 import {
   formatNumber,
@@ -417,4 +418,49 @@ function beforeAfterTable(
     numeric: [1, 2, 3, 4],
     rows,
   });
+}
+
+/**
+ * Writes `DIR/report.html` for a finished refit: evaluates the starting model
+ * and the refit one (built from `result.onnx` with the starting model's
+ * scaling) at the held-out points and renders {@linkcode renderRefitReport}.
+ * Nothing is written when the held-out points have no Jacobian targets (a
+ * value-only refit).
+ *
+ * @param dir Output folder (the refit's `--out`).
+ * @param result The refit.
+ * @param start The starting model (not modified).
+ * @param options `model` names the starting model in the title.
+ * @returns The path written, or `undefined`.
+ */
+export async function writeRefitResultReport(
+  dir: string,
+  result: RefitResult,
+  start: Surrogate,
+  options: { model: string },
+): Promise<string | undefined> {
+  const { data, rows } = result.heldOut;
+  if (data.jacobian === undefined) return undefined;
+  const after = makeSurrogate(result.onnx, start.scaling);
+  try {
+    return await writeRefitReport(dir, {
+      model: options.model,
+      inputs: result.inputs,
+      outputs: result.outputs,
+      lambda: result.options.lambda,
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      holdout: { x: data.x, values: data.values, jacobian: data.jacobian },
+      before: await evaluateOnPoints(start, data.x),
+      after: await evaluateOnPoints(after, data.x),
+      rows: rows.map((k) => k + 1),
+      notes: [
+        `Stopped: ${result.stopReason}; ${result.adamEpochs} Adam epochs, ${result.lbfgs.iterations} L-BFGS iterations, ${
+          (result.timings.totalMs / 1000).toFixed(1)
+        } s on tfjs ${result.backend}; ${result.split.train} training points.`,
+      ],
+    });
+  } finally {
+    await after.dispose();
+  }
 }

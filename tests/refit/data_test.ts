@@ -99,7 +99,7 @@ Deno.test("partials refit exits 2 without a reference or derivatives", async () 
   }
 });
 
-Deno.test("partials refit writes model.onnx, model.safetensors and summary.json", async () => {
+Deno.test("partials refit writes model.onnx, model.safetensors, summary.json and report.html", async () => {
   const p = bundledPaths("mlp");
   const dir = await Deno.makeTempDir();
   try {
@@ -129,9 +129,14 @@ Deno.test("partials refit writes model.onnx, model.safetensors and summary.json"
     ]);
     assertEquals(code, 0);
     const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
-    assertEquals(names, ["model.onnx", "model.safetensors", "summary.json"]);
+    assertEquals(names, ["model.onnx", "model.safetensors", "report.html", "summary.json"]);
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
     assertEquals(summary.status, "complete");
+    // The report: the held-out points before and after, with the refit's history.
+    const report = await Deno.readTextFile(join(out, "report.html"));
+    assertEquals(report.includes("<script"), false);
+    assertEquals((report.match(/<figure/g) ?? []).length, 1 + 2 + 16 + 4);
+    assertEquals(report.includes("24 held-out points"), true);
     assertEquals(summary.adamEpochs, 1);
     assertEquals(summary.lbfgs.iterations, 2);
     // one Adam epoch and the closing L-BFGS checkpoint

@@ -14,6 +14,7 @@ import type { AdaptiveSampling } from "../../refit/adaptive.ts";
 import { readDerivativesCsv, type RefitData, refitDataFromReference } from "../../refit/data.ts";
 import { type EpochInfo, refit, type RefitResult } from "../../refit/refit.ts";
 import { formatRefitTable } from "../../refit/table.ts";
+import { writeRefitResultReport } from "../../report/refit_report.ts";
 import { writeRefit } from "../../refit/write_back.ts";
 import { type Bounds, makeBounds, readBounds } from "../../sampling/bounds.ts";
 import { loadSurrogate, selectInputColumns } from "../../surrogate/surrogate.ts";
@@ -176,8 +177,17 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
           exportedWeights: surrogate.weights?.exportedPath ?? null,
         },
       });
+      // The report evaluates both models again: skipped when interrupted, to stop promptly.
+      const report = interrupted
+        ? undefined
+        : await writeRefitResultReport(options.out, result, surrogate, { model: options.model });
       if (options.json) {
-        const files = [written.onnx, written.safetensors, written.summary];
+        const files = [
+          written.onnx,
+          written.safetensors,
+          written.summary,
+          ...(report ? [report] : []),
+        ];
         printJson({ ...written.summaryJson, files });
       } else {
         console.log(formatRefitTable(result.before, result.after));
@@ -191,7 +201,11 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
         );
       }
       if (!options.json) {
-        console.error(`wrote ${written.onnx}, ${written.safetensors}, ${written.summary}`);
+        console.error(
+          `wrote ${written.onnx}, ${written.safetensors}, ${written.summary}${
+            report ? `, ${report}` : ""
+          }`,
+        );
       }
     } finally {
       for (const s of listening) Deno.removeSignalListener(s, onSignal);
