@@ -306,7 +306,12 @@ Deno.test("partials refit --json prints the summary it wrote", async () => {
     const printed = JSON.parse(r.stdout);
     const { files, ...summary } = printed;
     assertEquals(summary, JSON.parse(await Deno.readTextFile(`${dir}/refit/summary.json`)));
-    assertEquals(files.length, 3);
+    assertEquals(
+      files,
+      ["model.onnx", "model.safetensors", "summary.json", "report.html"].map((f) =>
+        `${dir}/refit/${f}`
+      ),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
