@@ -44,10 +44,11 @@ export interface ComputeJacobianOptions {
 /**
  * Jacobians of `f` at `N` points by reverse-mode autodiff in float32.
  *
- * For each chunk of points and each output `i`, one backward pass of
- * `sum_b y[b, i]` with respect to the whole chunk `x` gives row `i` of every
- * sample's Jacobian at once (samples are independent), so the cost is `m`
- * backward passes per chunk, never a loop over samples. The points are rounded
+ * For each chunk of points, one forward pass, then for each output `i` one
+ * backward pass of `sum_b y[b, i]` with respect to the whole chunk `x`, which
+ * gives row `i` of every sample's Jacobian at once (samples are independent):
+ * the cost is one forward and `m` backward passes per chunk, never a loop
+ * over samples. The points are rounded
  * to float32 on the way in; the result is float32 values widened to float64.
  * Every tensor made here is disposed.
  *
@@ -136,15 +137,13 @@ function batchedJacobian(
       const { f, at } = chunk(start, count);
       m ??= outputWidthOf(f, at, n);
       const w = m;
-      const grad = tf.grad((v: tf.Tensor) => checkedApply(f, v as tf.Tensor2D, w, n));
-      const blocks: tf.Tensor2D[] = [];
-      for (let i = 0; i < w; i++) {
+      const seeds = Array.from({ length: w }, (_, i) => {
         // d(sum_b y[b, i]) / dx: seed dy = one-hot column i for every sample.
         const seed = new Float32Array(count * w);
         for (let b = 0; b < count; b++) seed[b * w + i] = 1;
-        const dy = tf.tensor2d(seed, [count, w]);
-        blocks.push(grad(at, dy) as tf.Tensor2D);
-      }
+        return tf.tensor2d(seed, [count, w]);
+      });
+      const blocks = vectorJacobianProducts((v) => checkedApply(f, v, w, n), at, seeds);
       // [count, m, n]: stack the per-output rows along axis 1.
       return tf.stack(blocks, 1).dataSync() as Float32Array;
     });
@@ -157,6 +156,50 @@ function batchedJacobian(
     );
   }
   return { width: m, values: values ?? new Float64Array(0) };
+}
+
+/** The parts of tfjs's engine that `tf.grad` uses to record and replay a forward pass. */
+interface TapeEngine {
+  startTape(): void;
+  endTape(): void;
+  state: { activeTape: { saved?: tf.Tensor[] }[] | null; gradientDepth: number };
+  gradients(
+    f: () => tf.Tensor,
+    xs: tf.Tensor[],
+    dy?: tf.Tensor,
+  ): { value: tf.Tensor; grads: tf.Tensor[] };
+}
+
+/**
+ * `dyᵀ · ∂f/∂x` at `x` for every seed `dy`, with one forward pass: `f` runs
+ * once while tfjs's tape records it, and each backward pass replays that
+ * record (as `tf.grad` would, but `tf.grad` records the forward anew for every
+ * seed). The tape is opened one level deeper than the backward passes, as in
+ * a higher-order gradient, so tfjs keeps the forward's saved tensors between
+ * them; they are disposed at the end. Relies on the engine's `startTape`,
+ * `endTape` and `state` of tfjs 4.22 (pinned; the tests compare with
+ * `tf.grad`). Call inside `tf.tidy`.
+ */
+function vectorJacobianProducts(
+  f: (x: tf.Tensor2D) => tf.Tensor2D,
+  x: tf.Tensor2D,
+  seeds: readonly tf.Tensor2D[],
+): tf.Tensor2D[] {
+  const engine = tf.engine() as unknown as TapeEngine;
+  const outermost = engine.state.gradientDepth === 0;
+  engine.startTape();
+  try {
+    const y = f(x);
+    return seeds.map((dy) => engine.gradients(() => y, [x], dy).grads[0] as tf.Tensor2D);
+  } finally {
+    engine.endTape();
+    if (outermost) {
+      for (const node of engine.state.activeTape ?? []) {
+        for (const t of node.saved ?? []) t.dispose();
+      }
+      engine.state.activeTape = null;
+    }
+  }
 }
 
 /** Options of {@linkcode computePhysicalJacobian}. */

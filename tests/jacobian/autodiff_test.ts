@@ -240,3 +240,33 @@ Deno.test("composePhysical() refuses a zero scale", () => {
     "inputs scaling: variable 2 has scale 0",
   );
 });
+
+Deno.test("computeJacobian() with one forward per chunk equals tf.grad run once per output, bit for bit", async () => {
+  await initTf();
+  const { loadOnnxModel } = await import("../../lib/onnx/model.ts");
+  const { buildTfModel } = await import("../../lib/graph/tf_model.ts");
+  const model = buildTfModel(
+    await loadOnnxModel(new URL("../../data/models/fastkan/model.onnx", import.meta.url).pathname),
+  );
+  try {
+    const points = 37;
+    const x = Float64Array.from({ length: points * 4 }, (_, i) => ((i * 7919) % 97) / 97);
+    const before = tf.memory().numTensors;
+    const jac = computeJacobian((v) => model.apply(v), x, { points, inputWidth: 4, chunkSize: 16 });
+    assertEquals(tf.memory().numTensors, before, "no tensor left behind");
+    const expected = tf.tidy(() => {
+      const xt = tf.tensor2d(Float32Array.from(x), [points, 4]);
+      const rows = [0, 1, 2, 3].map((i) =>
+        tf.grad((v: tf.Tensor) =>
+          tf.sum(tf.slice(model.apply(v as tf.Tensor2D), [0, i], [points, 1]))
+        )(
+          xt,
+        )
+      );
+      return tf.stack(rows, 1).dataSync();
+    });
+    assertEquals(Array.from(jac.values), Array.from(expected));
+  } finally {
+    model.dispose();
+  }
+});
