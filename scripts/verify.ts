@@ -22,7 +22,7 @@
 import { basename, dirname, join, relative } from "node:path";
 import { folderNames, freeFolder } from "../lib/io/folder_names.ts";
 import { enterUserDirectory } from "../lib/cli/_cwd.ts";
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
 import { parseVerdictOptions } from "../lib/cli/commands/check.ts";
 import { UsageError } from "../lib/cli/_errors.ts";
@@ -101,6 +101,7 @@ async function verifyOne(
     jacobian?: string;
     data?: string;
     tolerances: ReturnType<typeof parseVerdictOptions>["tolerances"];
+    method?: "graph" | "autodiff";
   },
 ): Promise<ModelReport> {
   const started = performance.now();
@@ -129,6 +130,7 @@ async function verifyOne(
     );
     const check = await checkModel(surrogate, reference, x, {
       ...options.tolerances,
+      ...(options.method !== undefined ? { method: options.method } : {}),
       ...(userJacobian ? { userJacobian } : {}),
       ...(options.data !== undefined
         ? { data: { table: await readNumericCsv(options.data), source: options.data } }
@@ -161,13 +163,19 @@ function formatParity(p: OracleParity): string {
     line("forward, tfjs rebuild float32 vs PyTorch", p.forwardTf),
     line("Jacobian, tfjs autodiff vs PyTorch float64", p.autodiff),
     line("Jacobian, float64 finite differences vs PyTorch", p.finiteDifferences),
+    ...(p.graph ? [line("Jacobian, derivative graph float32 vs PyTorch float64", p.graph)] : []),
+    ...(p.graph64
+      ? [line("Jacobian, derivative graph float64 vs PyTorch float64", p.graph64)]
+      : []),
   ].join("\n");
 }
 
 function consistent(r: ModelReport): boolean {
   const p = r.parity;
   const parityOk = p === undefined ||
-    [p.forwardOrt, p.forwardTf, p.autodiff, p.finiteDifferences].every((m) => m.pass);
+    [p.forwardOrt, p.forwardTf, p.autodiff, p.finiteDifferences, p.graph, p.graph64].every((m) =>
+      m === undefined || m.pass
+    );
   return parityOk && !r.check.verdict.causes.includes("differentiation");
 }
 
@@ -178,6 +186,7 @@ function summary(reports: readonly ModelReport[]): string {
     return [
       r.name,
       sci(r.parity ? Math.max(r.parity.forwardOrt.value, r.parity.forwardTf.value) : undefined),
+      sci(r.parity?.graph?.value),
       sci(r.parity?.autodiff.value),
       sci(r.parity?.finiteDifferences.value),
       sci(c.scaling.worstRowNormalized.value),
@@ -191,6 +200,7 @@ function summary(reports: readonly ModelReport[]): string {
     [
       "model",
       "fwd vs torch",
+      "graph vs torch",
       "AD vs torch",
       "FD vs torch",
       "chain rule",
@@ -236,6 +246,12 @@ async function main(args: string[]): Promise<number> {
     .option("-q, --quiet", "no warnings on standard error")
     .option("--json", "print the results as JSON on standard output instead of the text")
     .option("--debug", "print stack traces on errors")
+    .addOption(
+      new Option(
+        "--method <method>",
+        "the model's Jacobian: graph (the derivative graph, default) or autodiff (tfjs)",
+      ).choices(["graph", "autodiff"] as const),
+    )
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   try {
@@ -276,6 +292,7 @@ async function main(args: string[]): Promise<number> {
     ...(o.exportedWeights !== undefined ? { exportedWeights: o.exportedWeights } : {}),
     ...(o.jacobian !== undefined ? { jacobian: o.jacobian } : {}),
     ...(o.data !== undefined ? { data: o.data } : {}),
+    ...(o.method !== undefined ? { method: o.method } : {}),
     tolerances,
   };
   if (ownFiles && (o.inputs === undefined || o.reference === undefined)) {

@@ -4,13 +4,17 @@
  * differentiation, or the fit itself.
  *
  * At the evaluation points it computes, in physical units:
+ * - the model's Jacobian by the derivative graph (the ONNX graph
+ *   differentiated into ONNX, float32, onnxruntime; `method: "autodiff"` or a
+ *   graph it cannot differentiate: autodiff);
  * - the model's Jacobian by autodiff through `normalize → model → denormalize`
  *   (float32, the tfjs rebuild);
  * - the user's chain rule `J_phys = diag(dy/dy_n) · J_n · diag(dx_n/dx)` applied
  *   to the normalized Jacobian — equal to the composed autodiff when the
  *   scaling is consistent;
  * - central finite differences of the float64 onnxruntime copy of the model —
- *   equal to autodiff when the differentiation is right;
+ *   equal to autodiff and to the derivative graph when the differentiation is
+ *   right (three independent engines);
  * - the analytic reference (float64, exact symbolic derivatives) — the model's
  *   distance from it is the fit's error, not a numerical one.
  *
@@ -27,6 +31,7 @@ import type { Jacobians } from "../jacobian/types.ts";
 import type { AnalyticReference } from "../reference/types.ts";
 import { denormalize, normalize, type Scaling } from "../scaling/scaler.ts";
 import type { Surrogate } from "../surrogate/surrogate.ts";
+import { UnsupportedDerivativeError } from "../onnx/derivative/mod.ts";
 import { auditStructure, type StructureAudit } from "../verdict/architecture.ts";
 import { auditData, type DataAudit } from "../verdict/data_audit.ts";
 import { finding } from "../verdict/finding.ts";
@@ -74,6 +79,13 @@ export const CHECK_TOLERANCES = {
 
 /** Options of {@linkcode checkModel}. */
 export interface CheckModelOptions {
+  /**
+   * The model's Jacobian compared with the reference: `"graph"`, the
+   * derivative graph (autodiff when the graph has an op it cannot
+   * differentiate), or `"autodiff"`.
+   * @default {"graph"}
+   */
+  method?: "graph" | "autodiff";
   /** Measure graph facts (layer norms, basis grids, saturation). @default {true} */
   diagnostics?: boolean;
   /** Richardson extrapolation for the finite differences. @default {false} */
@@ -112,11 +124,17 @@ export interface CheckResult {
   readonly trueValues: Float64Array;
   /** Jacobians, physical units. */
   readonly jacobians: {
+    /** The model's Jacobian compared with the reference (the derivative graph's or autodiff's). */
+    readonly model: Jacobians;
+    /** The derivative graph's, float32; absent when the graph has an op it cannot differentiate. */
+    readonly graph?: Jacobians;
     readonly autodiff: Jacobians;
     readonly chainRule: Jacobians;
     readonly finiteDifferences: Jacobians;
     readonly reference: Jacobians;
   };
+  /** How the model's Jacobian was computed, and why not by the derivative graph when asked. */
+  readonly method: { readonly used: "graph" | "autodiff"; readonly graphUnsupported?: string };
   /** Whether the reference's Jacobian is exact (symbolic) or numerical. */
   readonly referenceExact: boolean;
   /** Model values vs reference values. */
@@ -127,7 +145,9 @@ export interface CheckResult {
     readonly scaling: JacobianComparison;
     /** Autodiff vs float64 finite differences: is the differentiation right? */
     readonly differentiation: JacobianComparison;
-    /** Autodiff vs the analytic reference: how far are the fit's derivatives? */
+    /** The derivative graph vs float64 finite differences (when the graph differentiates the model). */
+    readonly graphDifferentiation?: JacobianComparison;
+    /** The model's Jacobian vs the analytic reference: how far are the fit's derivatives? */
     readonly fit: JacobianComparison;
   };
   /** Graph facts, when asked for. */
@@ -255,7 +275,19 @@ export async function checkModel(
   }
 
   const predicted = await surrogate.predict(xs);
-  const autodiff = await surrogate.jacobian(xs);
+  const autodiff = await surrogate.jacobian(xs, { method: "autodiff" });
+  let graph: Jacobians | undefined;
+  let graphUnsupported: string | undefined;
+  try {
+    graph = await surrogate.jacobian(xs, { method: "graph" });
+  } catch (error) {
+    if (!(error instanceof UnsupportedDerivativeError)) throw error;
+    graphUnsupported = error.message;
+  }
+  const method = {
+    used: (options.method ?? "graph") === "graph" && graph ? "graph" : "autodiff",
+  } as const;
+  const modelJ = method.used === "graph" ? graph! : autodiff;
   const finiteDifferences = await surrogate.jacobian(xs, {
     method: "fd",
     ...(options.richardson ? { richardson: true } : {}),
@@ -269,7 +301,8 @@ export async function checkModel(
   const comparisons = {
     scaling: compareJacobians(autodiff, chainRule),
     differentiation: compareJacobians(autodiff, finiteDifferences),
-    fit: compareJacobians(autodiff, referenceJ, table),
+    ...(graph ? { graphDifferentiation: compareJacobians(graph, finiteDifferences) } : {}),
+    fit: compareJacobians(modelJ, referenceJ, table),
   };
   const values = compareValues(predicted, refValues, { points, names: surrogate.outputs });
   const diagnostics = options.diagnostics === false
@@ -312,7 +345,7 @@ export async function checkModel(
   if (options.userJacobian) {
     const u = options.userJacobian;
     const uPoints = u.jacobian.points;
-    const modelJ = await surrogate.jacobian(u.x);
+    const userModelJ = await surrogate.jacobian(u.x, { method: method.used });
     const ur = reference.evaluate(reorderColumns(u.x, order.inputs, n), uPoints);
     const uRef = new Float64Array(uPoints * m * n);
     for (let k = 0; k < uPoints; k++) {
@@ -322,7 +355,7 @@ export async function checkModel(
         }
       });
     }
-    userJacobian = auditUserJacobian(u, modelJ, surrogate.scaling, {
+    userJacobian = auditUserJacobian(u, userModelJ, surrogate.scaling, {
       points: uPoints,
       outputs: surrogate.outputs,
       inputs: surrogate.inputs,
@@ -355,7 +388,15 @@ export async function checkModel(
     outputs: surrogate.outputs,
     predicted,
     trueValues: refValues,
-    jacobians: { autodiff, chainRule, finiteDifferences, reference: referenceJ },
+    jacobians: {
+      model: modelJ,
+      ...(graph ? { graph } : {}),
+      autodiff,
+      chainRule,
+      finiteDifferences,
+      reference: referenceJ,
+    },
+    method: { ...method, ...(graphUnsupported ? { graphUnsupported } : {}) },
     referenceExact: reference.exact,
     values,
     comparisons,
@@ -373,7 +414,10 @@ export async function checkModel(
 
 /** The findings of a check, the verdict rendered from them, and the answers scripts read. */
 function judge(r: Omit<CheckResult, "verdict">, tol: VerdictTolerances): CheckVerdict {
-  const diff = r.comparisons.differentiation.worstRangeNormalized;
+  // The worse of the two float32 engines against float64 finite differences.
+  const autodiffDiff = r.comparisons.differentiation.worstRangeNormalized;
+  const graphDiff = r.comparisons.graphDifferentiation?.worstRangeNormalized;
+  const diff = graphDiff && !(graphDiff.value <= autodiffDiff.value) ? graphDiff : autodiffDiff;
   const chain = r.comparisons.scaling.worstRowNormalized;
   const values = r.corrected?.values ?? r.values;
   const fit = r.corrected?.fit ?? r.comparisons.fit;
@@ -390,8 +434,9 @@ function judge(r: Omit<CheckResult, "verdict">, tol: VerdictTolerances): CheckVe
       diff.value,
       tol.differentiation,
       {
-        measure:
-          "float32 autodiff vs float64 finite differences, worst |difference| / the entry's range",
+        measure: r.comparisons.graphDifferentiation
+          ? "float32 autodiff and the float32 derivative graph vs float64 finite differences, worst |difference| / the entry's range"
+          : "float32 autodiff vs float64 finite differences, worst |difference| / the entry's range",
         absent: "≈ 1e-6: float32 rounding",
         entry: diff.label,
       },

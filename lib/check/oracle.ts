@@ -9,7 +9,8 @@ import { describeError } from "../io/quote.ts";
 import { compareJacobians } from "../compare/jacobians.ts";
 import { compareValues } from "../compare/values.ts";
 import { readTextFile } from "../io/table.ts";
-import type { Surrogate } from "../surrogate/surrogate.ts";
+import type { Surrogate, SurrogateJacobianOptions } from "../surrogate/surrogate.ts";
+import { UnsupportedDerivativeError } from "../onnx/derivative/mod.ts";
 import { stepSweep, type StepSweepRow } from "../jacobian/finite_differences.ts";
 
 /** The fields of `oracle.json` the toolkit reads; arrays are `[N][m]` or `[N][m][n]`. */
@@ -32,6 +33,15 @@ export const PARITY_TOLERANCES = {
   autodiff: 1e-4,
   /** float64 finite differences of the onnxruntime float64 copy vs PyTorch float64, per entry range. */
   finiteDifferences: 1e-3,
+  /** The float32 derivative graph vs PyTorch float64 autograd, per entry range (as autodiff). */
+  graph: 1e-4,
+  /**
+   * The float64 derivative graph vs PyTorch float64 autograd, per entry range:
+   * float64 rounding (~1e-15) where the graph's constants are PyTorch's; the
+   * float32 constants some graphs store (FastKAN's 4/7 and LayerNorm ε) move
+   * it up to ~1e-6.
+   */
+  graph64: 2e-6,
 } as const;
 
 /**
@@ -81,6 +91,10 @@ export interface OracleParity {
   readonly autodiff: ParityMeasure;
   /** float64 finite differences vs PyTorch float64 autograd. */
   readonly finiteDifferences: ParityMeasure;
+  /** The float32 derivative graph vs PyTorch float64 autograd (absent when the graph has an op it cannot differentiate). */
+  readonly graph?: ParityMeasure;
+  /** The float64 derivative graph vs PyTorch float64 autograd. */
+  readonly graph64?: ParityMeasure;
 }
 
 /**
@@ -117,16 +131,31 @@ export async function checkOracleParity(
     );
   };
   const pytorch = { ...names, values: Float64Array.from(oracle.jacobian_physical.flat(2)) };
-  const jac = async (method: "autodiff" | "fd", tolerance: number): Promise<ParityMeasure> => {
-    const cmp = compareJacobians(await surrogate.jacobian(x, { method }), pytorch);
+  const jac = async (
+    options: SurrogateJacobianOptions,
+    tolerance: number,
+  ): Promise<ParityMeasure> => {
+    const cmp = compareJacobians(await surrogate.jacobian(x, options), pytorch);
     return measure(cmp.worstRangeNormalized.value, cmp.worstRangeNormalized.label, tolerance);
   };
+  const graphJac = async (dtype: "float32" | "float64", tolerance: number) => {
+    try {
+      return await jac({ method: "graph", dtype }, tolerance);
+    } catch (error) {
+      if (error instanceof UnsupportedDerivativeError) return undefined;
+      throw error;
+    }
+  };
+  const graph = await graphJac("float32", PARITY_TOLERANCES.graph);
+  const graph64 = graph ? await graphJac("float64", PARITY_TOLERANCES.graph64) : undefined;
   return {
     points,
     forwardOrt: await forward("ort"),
     forwardTf: await forward("tf"),
-    autodiff: await jac("autodiff", PARITY_TOLERANCES.autodiff),
-    finiteDifferences: await jac("fd", PARITY_TOLERANCES.finiteDifferences),
+    autodiff: await jac({ method: "autodiff" }, PARITY_TOLERANCES.autodiff),
+    finiteDifferences: await jac({ method: "fd" }, PARITY_TOLERANCES.finiteDifferences),
+    ...(graph ? { graph } : {}),
+    ...(graph64 ? { graph64 } : {}),
   };
 }
 

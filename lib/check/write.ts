@@ -50,7 +50,7 @@ export function jacobianResultsTable(r: CheckResult): NumericTable {
   }
   const width = columns.length;
   const data = new Float64Array(r.points * width);
-  const model = r.jacobians.autodiff.values;
+  const model = r.jacobians.model.values;
   const ref = r.jacobians.reference.values;
   for (let k = 0; k < r.points; k++) {
     const row = k * width;
@@ -246,7 +246,9 @@ export function formatCheckResult(r: CheckResult): string {
   const lines = [
     formatVerdict(r.verdict),
     "",
-    `Model vs analytic reference (${r.points} points; autodiff, physical units, the file's constants):`,
+    `Model vs analytic reference (${r.points} points; ${
+      r.method.used === "graph" ? "derivative graph" : "autodiff"
+    }, physical units, the file's constants):`,
     formatComparisonTable(r.comparisons.fit),
     "",
     `Value fit: ${r.values.outputs.map((o) => `${o.name} R² ${o.r2.toFixed(4)}`).join(", ")}`,

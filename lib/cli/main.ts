@@ -210,6 +210,12 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "--reference <file>",
       "analytic reference: equations JSON or a TypeScript module",
     )
+    .addOption(
+      new Option(
+        "--method <method>",
+        "the model's Jacobian: graph (the derivative graph in onnxruntime, default; autodiff when the graph has an op it cannot differentiate) or autodiff (tfjs); both are checked against finite differences",
+      ).choices(["graph", "autodiff"] as const),
+    )
     .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
     .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
     .option(

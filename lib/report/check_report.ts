@@ -110,7 +110,7 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
   // Per-entry scatters.
   const fit = r.comparisons.fit;
   const scatters = fit.entries.map((entry, e) => {
-    const model = column(r.jacobians.autodiff.values, e, m * n, r.points);
+    const model = column(r.jacobians.model.values, e, m * n, r.points);
     const ref = column(r.jacobians.reference.values, e, m * n, r.points);
     const fig = scatterFigure({
       title: `∂${entry.output}/∂${entry.input}`,
@@ -243,7 +243,9 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
           r.verdict.evidence.map((e) => `<li>${escapeHtml(e)}</li>`).join("")
         }</ul>` +
         comparisonTable(
-          "Model vs analytic reference (autodiff, physical units)",
+          `Model vs analytic reference (${
+            r.method.used === "graph" ? "derivative graph" : "autodiff"
+          }, physical units)`,
           r.comparisons.fit,
           fitTol,
         ) +
@@ -329,7 +331,7 @@ export function column(
 function rowErrors(r: CheckResult): Float64Array[] {
   const n = r.inputs.length;
   const m = r.outputs.length;
-  const a = r.jacobians.autodiff.values;
+  const a = r.jacobians.model.values;
   const b = r.jacobians.reference.values;
   return r.comparisons.fit.perOutput.map((o, i) => {
     const out = new Float64Array(r.points);

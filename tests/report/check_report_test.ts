@@ -83,7 +83,7 @@ Deno.test("renderCheckReport() on the bundled FastKAN: status first, every figur
     ["pass", "pass", "fail", "fail"],
   );
   // The derivative-fit line's number is the worst row-normalized error, computed here from the arrays.
-  const model = r.jacobians.autodiff.values;
+  const model = r.jacobians.model.values;
   const ref = r.jacobians.reference.values;
   let worstRow = 0;
   for (let i = 0; i < 4; i++) {
@@ -151,7 +151,7 @@ Deno.test("renderCheckReport() on the bundled FastKAN: status first, every figur
       "PyTorch parity",
       "Finite-difference step sweep",
       "Graph diagnostics: 9 findings",
-      "Model vs analytic reference (autodiff, physical units)",
+      "Model vs analytic reference (derivative graph, physical units)",
       "Values: model vs reference",
     ]
   ) {

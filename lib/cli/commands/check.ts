@@ -36,6 +36,8 @@ export interface CheckCommandOptions extends VerdictCommandOptions {
   inputs: string;
   scaling?: string;
   reference: string;
+  /** The model's Jacobian: the derivative graph (default) or autodiff. */
+  method?: "graph" | "autodiff";
   weights?: string;
   exportedWeights?: string;
   out?: string;
@@ -100,6 +102,7 @@ export async function runCheck(options: CheckCommandOptions): Promise<number> {
       : { table: await readNumericCsv(options.data), source: options.data };
     const result = await checkModel(surrogate, reference, x, {
       ...tolerances,
+      ...(options.method !== undefined ? { method: options.method } : {}),
       ...(userJacobian ? { userJacobian } : {}),
       ...(data ? { data } : {}),
     });
