@@ -219,13 +219,16 @@ for (const name of MODELS) {
     times.cli.push((await runCli(cliArgs)).wall);
   }
   const [tTorch, tGraph, tCli] = [median(times.torch), median(times.graph), median(times.cli)];
+  // Ratios pair by pair (each PyTorch run with the partials runs right after it), then the
+  // median: a drift of the machine's speed during the run moves both sides of a pair.
+  const ratio = (other: number[]) => median(times.torch.map((t, r) => t / other[r]!));
   speed.push([
     name,
     torchAvailable ? fmt(tTorch) : "–",
     fmt(tGraph),
-    torchAvailable ? `${fmt(tTorch / tGraph)}×` : "–",
+    torchAvailable ? `${fmt(ratio(times.graph))}×` : "–",
     fmt(tCli),
-    torchAvailable ? `${fmt(tTorch / tCli)}×` : "–",
+    torchAvailable ? `${fmt(ratio(times.cli))}×` : "–",
   ]);
 
   const names = { points: N, outputs: model.outputs, inputs: model.inputs };
