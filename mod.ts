@@ -73,6 +73,7 @@ export * from "./lib/compare/mod.ts";
 export * from "./lib/diagnose/mod.ts";
 export * from "./lib/surrogate/mod.ts";
 export * from "./lib/check/mod.ts";
+export * from "./lib/verdict/mod.ts";
 export * from "./lib/refit/mod.ts";
 export * from "./lib/report/mod.ts";
 export { initTf } from "./lib/tf/backend.ts";
