@@ -144,7 +144,7 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
     section(
       "entries",
       "Model vs reference, per Jacobian entry",
-      `<p>One panel per entry, outputs in rows and inputs in columns; x is the reference derivative, y the model's (physical units), one dot per point. A perfect model lies on the dashed diagonal. Axis limits cover the reference and the central 96 % of the model's values; points beyond are drawn as red triangles at the edge. The three worst points are ringed and labelled with their row in the inputs file.</p>` +
+      `<p>One panel per entry, outputs in rows and inputs in columns; x is the reference derivative, y the model's (physical units), one dot per point. A perfect model lies on the dashed diagonal. Axis limits cover the reference and the central 96 % of the model's values; points beyond are drawn as triangles outlined in red at the edge. The three worst points are ringed and labelled with their row in the inputs file.</p>` +
         renderGrid(scatters, n),
     ),
   );

@@ -113,9 +113,14 @@ export interface ScatterInput {
    * y; points beyond are drawn at the edge as triangles. @default {0.02}
    */
   readonly tail?: number;
+  /**
+   * Which series set the limits: `all`, or only the `first` (e.g. the refit
+   * model, so a wild starting model does not squash it). @default {"all"}
+   */
+  readonly limitsFrom?: "all" | "first";
 }
 
-/** Points drawn per scatter at most (a report stays under 2 MB at any N). */
+/** Points drawn per scatter at most, over all its series (a report stays under 2 MB at any N). */
 export const MAX_SCATTER_POINTS = 1000;
 /** Points drawn per panel of {@linkcode pointsAgainstFigure} at most, over all series. */
 export const MAX_PANEL_POINTS = 2000;
@@ -247,7 +252,7 @@ export interface ScatterCounts {
   readonly beyond: readonly number[];
   /** 1-based rows of the labelled worst points. */
   readonly worstRows: readonly number[];
-  /** Points drawn per series (all `N` up to {@linkcode MAX_SCATTER_POINTS}). */
+  /** Points drawn per series (all `N` up to {@linkcode MAX_SCATTER_POINTS} over the series). */
   readonly drawn: number;
 }
 
@@ -263,11 +268,15 @@ export interface ScatterCounts {
 export function scatterFigure(input: ScatterInput): Figure & { counts: ScatterCounts } {
   const { x, series, rows } = input;
   const N = x.length;
-  const limits = robustLimits(x, series.map((s) => s.y), input.tail ?? 0.02);
+  const limits = robustLimits(
+    x,
+    (input.limitsFrom === "first" ? series.slice(0, 1) : series).map((s) => s.y),
+    input.tail ?? 0.02,
+  );
   const clamp = (v: number) => Math.min(limits.hi, Math.max(limits.lo, v));
   const keep = pointsToDraw(
     N,
-    MAX_SCATTER_POINTS,
+    Math.floor(MAX_SCATTER_POINTS / Math.max(1, series.length)),
     (k) => Math.max(...series.map((s) => Math.abs(s.y[k]! - x[k]!))),
   );
   const drawn = keep.reduce((a, b) => a + b, 0);
@@ -314,8 +323,10 @@ export function scatterFigure(input: ScatterInput): Figure & { counts: ScatterCo
           y: "1",
           r: 4,
           symbol: "triangle",
-          fill: FAIL_COLOR,
-          fillOpacity: 0.8,
+          fill: color,
+          stroke: FAIL_COLOR,
+          strokeWidth: 1,
+          fillOpacity: 0.9,
           rotate: (d: [number, number]) => (d[1] >= limits.hi ? 0 : 180),
           ariaDescription: "point beyond the limits",
         }),

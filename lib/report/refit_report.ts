@@ -206,6 +206,7 @@ export function renderRefitReport(input: RefitReportInput): string {
       xLabel: `reference ∂${entry.output}/∂${entry.input}`,
       yLabel: "model",
       rows,
+      limitsFrom: "first",
     });
     return renderFigure(fig, "", {
       captionHtml: `<strong>∂${escapeHtml(entry.output)}/∂${
@@ -223,7 +224,7 @@ export function renderRefitReport(input: RefitReportInput): string {
     section(
       "entries",
       "Model vs reference per entry, before and after",
-      `<p>Held-out points: x is the reference derivative, y the model's, before (second colour) and after the refit (first colour, on top). Points beyond the axes are drawn as red triangles at the edge; the worst points after the refit are labelled with their row.</p>` +
+      `<p>Held-out points: x is the reference derivative, y the model's, before (second colour) and after the refit (first colour, on top). The axes fit the reference and the refit model; points beyond them (mostly the starting model's) are drawn as triangles outlined in red at the edge, in their series' colour. The worst points after the refit are labelled with their row in the samples file.</p>` +
         legend + renderGrid(scatters, n),
     ),
   );
