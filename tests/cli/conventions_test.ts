@@ -41,6 +41,23 @@ const UNUSED = new URL("../testdata/weights/unused/", import.meta.url).pathname;
 const MLP = bundledPaths("mlp").onnx;
 const SEED_ARGS = ["--model", MLP, "--inputs", SEED.inputs, "--scaling", SEED.scaling];
 
+/** Runs `partials <args> --json`, asserts success and returns the parsed document. */
+async function partialsJson(...args: string[]) {
+  const r = await partials(...args, "--json");
+  assertEquals(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** Runs `body` with a new temporary folder, removed afterwards. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Lines of a stream's text, without the trailing newline. */
 function lines(text: string): string[] {
   return text.trimEnd().split("\n").filter((l) => l !== "");
@@ -144,9 +161,7 @@ Deno.test("partials --quiet silences warnings, before or after the command", asy
 
 Deno.test("partials inspect --json gives shapes as arrays, dtype names and key lists", async () => {
   const paths = bundledPaths("effkan");
-  const r = await partials("inspect", paths.onnx, "--weights", paths.pth, "--json");
-  assertEquals(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout);
+  const report = await partialsJson("inspect", paths.onnx, "--weights", paths.pth);
   assertEquals(report.input, { name: "x", shape: [null, 4], dtype: "float" });
   assertEquals(report.output, { name: "y", shape: [null, 4], dtype: "float" });
   const fused = report.initializers.find((i: { kind: string }) => i.kind === "fused");
@@ -165,35 +180,29 @@ Deno.test("partials inspect --json gives shapes as arrays, dtype names and key l
 });
 
 Deno.test("partials forward/jacobian/sample --json describe the CSV they wrote", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const forward = await partials("forward", ...SEED_ARGS, "--out", `${dir}/y.csv`, "--json");
     assertEquals(forward.code, 0, forward.stderr);
-    assertEquals(forward.stderr, "");
+    assertEquals(forward.stderr, "", "the line for people is left out");
     const y = await readNumericCsv(`${dir}/y.csv`);
     const f = JSON.parse(forward.stdout);
     assertEquals([f.command, f.engine, f.out], ["forward", "ort", `${dir}/y.csv`]);
     assertEquals([f.rows, f.columns], [y.rows, y.columns]);
     assertEquals(f.outputs, ["f1", "f2", "f3", "f4"]);
 
-    const jacobian = await partials(
+    const j = await partialsJson(
       "jacobian",
       ...SEED_ARGS,
       "--method",
       "fd",
       "--out",
       `${dir}/j.csv`,
-      "--json",
     );
-    assertEquals(jacobian.code, 0, jacobian.stderr);
-    const j = JSON.parse(jacobian.stdout);
     const jt = await readNumericCsv(`${dir}/j.csv`);
     assertEquals([j.command, j.method, j.rows, j.columns], ["jacobian", "fd", jt.rows, jt.columns]);
     assertEquals(j.shape, [200, 4, 4]);
 
-    const hessian = await partials("hessian", ...SEED_ARGS, "--out", `${dir}/h.csv`, "--json");
-    assertEquals(hessian.code, 0, hessian.stderr);
-    const h = JSON.parse(hessian.stdout);
+    const h = await partialsJson("hessian", ...SEED_ARGS, "--out", `${dir}/h.csv`);
     const ht = await readNumericCsv(`${dir}/h.csv`);
     assertEquals([h.command, h.dtype, h.rows, h.columns], [
       "hessian",
@@ -203,7 +212,7 @@ Deno.test("partials forward/jacobian/sample --json describe the CSV they wrote",
     ]);
     assertEquals(h.shape, [200, 4, 4, 4]);
 
-    const exported = await partials(
+    const e = await partialsJson(
       "export-jacobian",
       "--model",
       MLP,
@@ -211,16 +220,13 @@ Deno.test("partials forward/jacobian/sample --json describe the CSV they wrote",
       SEED.scaling,
       "--out",
       `${dir}/d.onnx`,
-      "--json",
     );
-    assertEquals(exported.code, 0, exported.stderr);
-    const e = JSON.parse(exported.stdout);
     assertEquals(e.input, { name: "x", shape: [null, 4], names: ["x1", "x2", "x3", "x4"] });
     assertEquals(e.outputs.map((o: { shape: unknown }) => o.shape), [[null, 4], [null, 4, 4]]);
     assert((await Deno.stat(`${dir}/d.onnx`)).size > 0);
 
     await Deno.writeTextFile(`${dir}/bounds.csv`, "Variable,Min,Max\na,0,1\nb,2,3\n");
-    const sample = await partials(
+    const s = await partialsJson(
       "sample",
       "--bounds",
       `${dir}/bounds.csv`,
@@ -230,10 +236,7 @@ Deno.test("partials forward/jacobian/sample --json describe the CSV they wrote",
       "3",
       "--out",
       `${dir}/s.csv`,
-      "--json",
     );
-    assertEquals(sample.code, 0, sample.stderr);
-    const s = JSON.parse(sample.stdout);
     assertEquals([s.rows, s.columns, s.seed], [7, ["a", "b"], 3]);
     assertEquals((await readNumericCsv(`${dir}/s.csv`)).rows, 7);
 
@@ -242,25 +245,19 @@ Deno.test("partials forward/jacobian/sample --json describe the CSV they wrote",
       await partials("forward", ...SEED_ARGS, "--out", "-", "--json"),
       "Cannot use --json with --out -",
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("partials check --json prints the verdict and each comparison's worst entry", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const r = await partials(
+  await inTempDir(async (dir) => {
+    const summary = await partialsJson(
       "check",
       ...SEED_ARGS,
       "--reference",
       SEED.equations,
       "--out",
       `${dir}/check`,
-      "--json",
     );
-    assertEquals(r.code, 0, r.stderr);
-    const summary = JSON.parse(r.stdout);
     const metrics = JSON.parse(await Deno.readTextFile(`${dir}/check/metrics.json`));
     // The same verdict and numbers as metrics.json, without the per-entry tables.
     assertEquals(summary.verdict, metrics.verdict);
@@ -275,15 +272,12 @@ Deno.test("partials check --json prints the verdict and each comparison's worst 
     assertFalse("entries" in summary.fit);
     assertEquals(summary.files.length, 4);
     assert(summary.files.every((f: string) => f.startsWith(`${dir}/check/`)));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("partials refit --json prints the summary it wrote", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const r = await partials(
+  await inTempDir(async (dir) => {
+    const printed = await partialsJson(
       "refit",
       "--model",
       MLP,
@@ -300,10 +294,7 @@ Deno.test("partials refit --json prints the summary it wrote", async () => {
       "--no-adaptive",
       "--out",
       `${dir}/refit`,
-      "--json",
     );
-    assertEquals(r.code, 0, r.stderr);
-    const printed = JSON.parse(r.stdout);
     const { files, ...summary } = printed;
     assertEquals(summary, JSON.parse(await Deno.readTextFile(`${dir}/refit/summary.json`)));
     assertEquals(
@@ -312,14 +303,11 @@ Deno.test("partials refit --json prints the summary it wrote", async () => {
         `${dir}/refit/${f}`
       ),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("deno task verify --json gives per model the verdict summary; --quiet and --debug are accepted", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const r = await partialsIn(
       { script: `${ROOT}scripts/verify.ts` },
       ...SEED_ARGS,
@@ -340,7 +328,5 @@ Deno.test("deno task verify --json gives per model the verdict summary; --quiet 
     assertEquals(report.consistent, 1);
     const typo = await partialsIn({ script: `${ROOT}scripts/verify.ts` }, "--modle", MLP);
     assertUsageLine(typo, "unknown option '--modle' (did you mean --model?)");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
