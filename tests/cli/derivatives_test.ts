@@ -111,27 +111,22 @@ Deno.test("partials export-jacobian writes a model that a fresh onnxruntime sess
     await t.step(name, async () => {
       const dir = await Deno.makeTempDir();
       const paths = bundledPaths(name);
-      const common = ["--model", paths.onnx, "--scaling", SEED.scaling];
-      const e = await partials("export-jacobian", ...common, "--out", `${dir}/J.onnx`);
-      assertEquals(e.code, 0, e.stderr);
-      const j = await partials(
-        "jacobian",
-        ...common,
-        "--inputs",
-        SEED.inputs,
-        "--out",
-        `${dir}/j.csv`,
-      );
-      assertEquals(j.code, 0, j.stderr);
-      const y = await partials(
-        "forward",
-        ...common,
-        "--inputs",
-        SEED.inputs,
-        "--out",
-        `${dir}/y.csv`,
-      );
-      assertEquals(y.code, 0, y.stderr);
+      const run = async (command: string, out: string, ...extra: string[]) => {
+        const r = await partials(
+          command,
+          "--model",
+          paths.onnx,
+          "--scaling",
+          SEED.scaling,
+          ...extra,
+          "--out",
+          out,
+        );
+        assertEquals(r.code, 0, r.stderr);
+      };
+      await run("export-jacobian", `${dir}/J.onnx`);
+      await run("jacobian", `${dir}/j.csv`, "--inputs", SEED.inputs);
+      await run("forward", `${dir}/y.csv`, "--inputs", SEED.inputs);
       const cli = await jacobianColumns(`${dir}/j.csv`, 4);
       const forward = await jacobianColumns(`${dir}/y.csv`, 4);
       const points = cli.table.rows;
