@@ -1,7 +1,7 @@
 /**
  * The model in normalized units as the audits see it: values at a batch of
  * normalized points, from the float64 onnxruntime copy of the graph (smooth
- * enough for the audits' central differences).
+ * enough for the audits' finite differences).
  *
  * @module
  */
