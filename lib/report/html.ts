@@ -50,7 +50,8 @@ table{border-collapse:collapse;width:auto;max-width:100%;font-size:14px;margin:.
 caption{text-align:left;font-weight:600;padding:.3em 0;caption-side:top}
 th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 thead th{border-bottom:2px solid #999;background:#fafafa}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 @media (max-width:700px){
   .grid{grid-template-columns:minmax(0,1fr)}
   table.stack{width:100%}

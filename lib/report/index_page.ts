@@ -10,7 +10,7 @@ import type { OracleParity } from "../check/oracle.ts";
 import { formatNumber, formatR2 } from "./figures.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type Cell, escapeHtml, renderPage, renderTable } from "./html.ts";
-import type { Status } from "./status.ts";
+import { CAUSE_HEADLINES, type Status } from "./status.ts";
 
 /** One model of the index. */
 export interface IndexEntry {
@@ -56,9 +56,9 @@ export function renderVerifyIndex(
       },
       e.status.cause !== undefined
         ? {
-          text: `${e.status.cause}: ${e.status.summary ?? e.status.headline}`,
+          text: `${e.status.cause}: ${CAUSE_HEADLINES[e.status.cause]}`,
           html: `<strong>${escapeHtml(e.status.cause)}</strong>: ${
-            escapeHtml(e.status.summary ?? e.status.headline)
+            escapeHtml(CAUSE_HEADLINES[e.status.cause])
           }`,
         }
         : e.status.headline,
