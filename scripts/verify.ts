@@ -106,7 +106,7 @@ async function verifyOne(
 ): Promise<ModelReport> {
   const started = performance.now();
   const name = basename(folder);
-  const { surrogate, x } = await loadSurrogateWithInputs(model, {
+  const { surrogate, x, warnings } = await loadSurrogateWithInputs(model, {
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
@@ -114,7 +114,7 @@ async function verifyOne(
   });
   noteBatch(surrogate);
   try {
-    for (const warning of surrogate.warnings) warn(warning);
+    for (const warning of warnings) warn(warning);
     const reference = await loadReference(options.reference);
     const oraclePath = join(dirname(model), "oracle.json");
     const oracle = options.weights === undefined && await exists(oraclePath)

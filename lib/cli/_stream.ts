@@ -10,6 +10,8 @@
 import { type CsvWriter, openCsvWriter, openNumericCsv } from "../io/csv_stream.ts";
 import { loadSurrogate, selectInputColumns, type Surrogate } from "../surrogate/surrogate.ts";
 import { noteBatch } from "./_notes.ts";
+import { warn } from "./_warn.ts";
+import { BoxCheck } from "../scaling/box.ts";
 import { printWarnings, type WeightsCommandOptions, weightsOptions } from "./_weights.ts";
 
 /** Points per chunk: large enough to amortize each call, small enough to keep memory flat. */
@@ -56,7 +58,7 @@ export interface StreamResult {
  * the computed ones to `out` (atomically, or standard output for `-`).
  */
 export async function streamPoints(options: StreamPointsOptions): Promise<StreamResult> {
-  const reader = await openNumericCsv(options.inputs);
+  const reader = await openNumericCsv(options.inputs, { onWarning: warn });
   let surrogate: Surrogate | undefined;
   let writer: CsvWriter | undefined;
   try {
@@ -67,6 +69,7 @@ export async function streamPoints(options: StreamPointsOptions): Promise<Stream
     });
     noteBatch(surrogate);
     printWarnings(surrogate.warnings);
+    const box = new BoxCheck(surrogate.scaling);
     const computation = await options.plan(surrogate);
     const n = surrogate.inputs.length;
     const w = computation.columns.length;
@@ -77,6 +80,7 @@ export async function streamPoints(options: StreamPointsOptions): Promise<Stream
       const chunk = await reader.read(options.chunkRows ?? STREAM_CHUNK_ROWS);
       if (chunk === null) break;
       const x = selectInputColumns(chunk, surrogate.inputs, options.inputs);
+      box.add(x, chunk.rows);
       const values = await computation.compute(x, chunk.rows);
       const rows = new Float64Array(chunk.rows * (n + w));
       for (let r = 0; r < chunk.rows; r++) {
@@ -93,6 +97,8 @@ export async function streamPoints(options: StreamPointsOptions): Promise<Stream
     }
     await writer.close();
     progress.done(points);
+    const outside = box.warning(options.inputs);
+    if (outside) warn(outside);
     return {
       points,
       to: options.out === "-" ? "standard output" : options.out,

@@ -20,6 +20,7 @@ import {
   type Scaling,
 } from "../scaling/scaler.ts";
 import { readScaling } from "../scaling/read_scaling.ts";
+import { BoxCheck } from "../scaling/box.ts";
 import type { WeightMap } from "../weights/map.ts";
 import { loadWeightsFor } from "../weights/map_weights.ts";
 import type { StateDict } from "../weights/state_dict.ts";
@@ -115,8 +116,10 @@ export interface Surrogate {
     readonly exportedPath?: string;
   };
   /**
-   * One-line warnings from loading, e.g. state_dict keys the graph does not use
-   * (their values are ignored). Empty when there is nothing to say.
+   * One-line warnings from loading: state_dict keys the graph does not use
+   * (their values are ignored), no scaling file (results in the model's own
+   * units), a scaling file without names or with another delimiter. Empty
+   * when there is nothing to say.
    */
   readonly warnings: readonly string[];
   /**
@@ -192,11 +195,13 @@ export async function loadSurrogate(
   const m = onnx.output.width;
   const inputNames = options.inputNames?.length === n ? options.inputNames : undefined;
   let scaling: Scaling;
+  const warnings: string[] = [];
   if (options.scaling !== undefined) {
     scaling = await readScaling(options.scaling, {
       inputCount: n,
       outputCount: m,
       ...(inputNames ? { inputNames } : {}),
+      onWarning: (w) => warnings.push(w),
     });
   } else {
     const base = identityScaling(n, m);
@@ -204,6 +209,11 @@ export async function loadSurrogate(
       inputs: base.inputs.map((s, j) => ({ ...s, name: inputNames[j]! })),
       outputs: base.outputs,
     };
+    warnings.push(
+      `${modelPath}: no scaling file, so inputs go to the model as they are and its outputs ${
+        base.outputs.map((s) => s.name).join(", ")
+      } are in the model's own units (normalized, if it was trained on normalized data)`,
+    );
   }
   const loaded = await loadWeightsFor(onnx, {
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
@@ -218,7 +228,7 @@ export async function loadSurrogate(
   const { model: runnable, rewrite } = await makeBatchDynamic(onnx);
   return makeSurrogate(runnable, scaling, {
     ...(weights ? { weights } : {}),
-    warnings: loaded?.warnings ?? [],
+    warnings: [...warnings, ...(loaded?.warnings ?? [])],
     batch: rewrite,
   });
 }
@@ -440,6 +450,11 @@ export interface SurrogateWithInputs {
   readonly points: number;
   /** The same points as a table with exactly the model's input columns. */
   readonly inputTable: NumericTable;
+  /**
+   * Everything to warn about, one line each: the inputs CSV's delimiter, the
+   * model's loading ({@linkcode Surrogate.warnings}), points outside the scaling box.
+   */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -456,13 +471,18 @@ export async function loadSurrogateWithInputs(
   options: LoadSurrogateWithInputsOptions,
 ): Promise<SurrogateWithInputs> {
   const { inputs, ...rest } = options;
-  const table = await readNumericCsv(inputs);
+  const csvWarnings: string[] = [];
+  const table = await readNumericCsv(inputs, { onWarning: (w) => csvWarnings.push(w) });
   const surrogate = await loadSurrogate(modelPath, { ...rest, inputNames: table.columns });
   const x = selectInputColumns(table, surrogate.inputs, inputs);
+  const box = new BoxCheck(surrogate.scaling);
+  box.add(x, table.rows);
+  const outside = box.warning(inputs);
   return {
     surrogate,
     x,
     points: table.rows,
     inputTable: { columns: [...surrogate.inputs], rows: table.rows, data: x },
+    warnings: [...csvWarnings, ...surrogate.warnings, ...(outside ? [outside] : [])],
   };
 }

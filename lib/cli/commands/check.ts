@@ -83,14 +83,14 @@ export function parseVerdictOptions(
 export async function runCheck(options: CheckCommandOptions): Promise<number> {
   const { tolerances, failOn } = parseVerdictOptions(options);
   const reference = await loadReference(options.reference);
-  const { surrogate, x } = await loadSurrogateWithInputs(options.model, {
+  const { surrogate, x, warnings } = await loadSurrogateWithInputs(options.model, {
     inputs: options.inputs,
     ...(options.scaling !== undefined ? { scaling: options.scaling } : {}),
     ...weightsOptions(options),
   });
   noteBatch(surrogate);
   try {
-    printWarnings(surrogate.warnings);
+    printWarnings(warnings);
     const userJacobian = options.jacobian === undefined ? undefined : readUserJacobian(
       await readNumericCsv(options.jacobian),
       surrogate.inputs,
