@@ -147,8 +147,10 @@ Deno.test("mapStateDict() reports a buffer forward never reads as unused, and th
     weights: path("unused", "perturbed.pth"),
   });
   try {
-    assertEquals(surrogate.warnings.length, 1);
-    assertStringIncludes(surrogate.warnings[0]!, '"rbf.inv_denominator" [] is not used by');
+    // Besides the note that there is no scaling file: the unused key, once.
+    const unused = surrogate.warnings.filter((w) => w.includes("is not used by"));
+    assertEquals(unused.length, 1);
+    assertStringIncludes(unused[0]!, '"rbf.inv_denominator" [] is not used by');
     const e = await errorsAgainst(surrogate, want.perturbed, want.x);
     assert(e.ort <= FORWARD_TOLERANCE.float32, `onnxruntime ${e.ort}`);
     assert(e.tfjs <= FORWARD_TOLERANCE.float32, `tfjs ${e.tfjs}`);
