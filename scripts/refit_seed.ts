@@ -18,6 +18,7 @@
  */
 // deno-lint-ignore-file no-console
 import { basename, join, resolve } from "node:path";
+import process from "node:process";
 import { Command } from "@commander-js/extra-typings";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { readNumericCsv } from "../lib/io/table.ts";
@@ -54,6 +55,7 @@ const program = new Command()
   .option("--schedule <s>", "Adam learning-rate schedule: cosine or constant")
   .option("--adam-share <x>", "share of the budget for Adam")
   .option("--no-adaptive", "no adaptive sampling")
+  .option("--cpu-clock", "measure the budget in CPU time of this process (for a busy machine)")
   .option("--seed <n>", "seed", "0")
   .option("--out <dir>", "output folder", join(root, "out/refit_seed"))
   .parse(Deno.args, { from: "user" });
@@ -89,6 +91,7 @@ for (const spec of opts.models.split(",")) {
   const options: RefitOptions = {
     seed: Number(opts.seed),
     budgetMs: 1000 * Number(opts.budget),
+    ...(opts.cpuClock ? { clock: () => process.cpuUsage().user / 1000 } : {}),
     ...(opts.epochs !== undefined ? { epochs: Number(opts.epochs) } : {}),
     ...(opts.lbfgs !== undefined ? { lbfgsIterations: Number(opts.lbfgs) } : {}),
     ...(opts.lambda !== undefined ? { lambda: Number(opts.lambda) } : {}),

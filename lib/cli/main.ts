@@ -317,6 +317,11 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "share of samples held out to pick the best weights and report errors",
       "0.2",
     )
+    .option(
+      "--target <fraction>",
+      "worst held-out Jacobian error per output, as a fraction of its row's largest |∂f/∂x|, the refit aims below",
+      "0.01",
+    )
     .requiredOption("--out <dir>", "output folder")
     .option("--json", JSON_HELP)
     .addHelpText(

@@ -28,6 +28,12 @@ export interface RefitData {
    * Without it only the value term can be trained (λ must be 0).
    */
   readonly jacobian?: Float64Array;
+  /**
+   * True when the data had no output values and `values` are the starting
+   * model's predictions (the refit then keeps the values where they were
+   * while it fixes the derivatives; R² is measured against those predictions).
+   */
+  readonly valuesFromModel?: boolean;
 }
 
 /**
@@ -88,15 +94,25 @@ export interface ReadDerivativesOptions {
   inputs: readonly string[];
   /** The model's output names, width `m`. */
   outputs: readonly string[];
+  /**
+   * Values at the points `[N, n]` (physical) when the file has no output
+   * columns at all, e.g. the starting model's predictions; without it every
+   * output column is required.
+   * @default {undefined}
+   */
+  valuesAt?: (x: Float64Array) => Promise<Float64Array>;
 }
 
 /**
  * Measured training data from a CSV with a header: the input columns, the
  * output columns and one `d<out>_d<in>` column per Jacobian entry (e.g.
- * `df1_dx2`), all in physical units; other columns are ignored, order is free.
+ * `df1_dx2`, the layout of `partials jacobian`'s output), all in physical
+ * units; other columns are ignored, order is free. A file with derivatives but
+ * no output columns is accepted when `valuesAt` is given: the values are then
+ * taken from it and the data is marked `valuesFromModel`.
  *
  * @param path The CSV file.
- * @param options The model's input and output names.
+ * @param options The model's input and output names, and where values come from without output columns.
  * @returns The data, `N` = number of rows.
  * @throws {TypeError} If a column is missing, naming the file and the column.
  * @throws {SyntaxError} If a cell is not a number (from the CSV reader).
@@ -105,7 +121,13 @@ export async function readDerivativesCsv(
   path: string,
   options: ReadDerivativesOptions,
 ): Promise<RefitData> {
-  return derivativesFromTable(await readNumericCsv(path), path, options);
+  const table = await readNumericCsv(path);
+  const { valuesAt } = options;
+  if (valuesAt && options.outputs.every((o) => !table.columns.includes(o))) {
+    const data = columnsOf(table, path, options, false);
+    return { ...data, values: await valuesAt(data.x), valuesFromModel: true };
+  }
+  return derivativesFromTable(table, path, options);
 }
 
 /**
@@ -130,6 +152,16 @@ export function derivativesFromTable(
   source: string,
   options: ReadDerivativesOptions,
 ): RefitData {
+  return columnsOf(table, source, options, true);
+}
+
+/** The input, (optionally) output and derivative columns of a table; `values` empty without outputs. */
+function columnsOf(
+  table: NumericTable,
+  source: string,
+  options: ReadDerivativesOptions,
+  withValues: boolean,
+): RefitData {
   const { inputs, outputs } = options;
   const index = (name: string, what: string) => {
     const c = table.columns.indexOf(name);
@@ -139,7 +171,7 @@ export function derivativesFromTable(
     return c;
   };
   const inCols = inputs.map((name) => index(name, "a model input"));
-  const outCols = outputs.map((name) => index(name, "a model output"));
+  const outCols = withValues ? outputs.map((name) => index(name, "a model output")) : [];
   const jacCols = outputs.flatMap((o) =>
     inputs.map((i) =>
       index(jacobianColumnName(o, i), `the derivative of ${o} with respect to ${i}`)

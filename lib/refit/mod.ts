@@ -20,6 +20,7 @@
  */
 export * from "./adaptive.ts";
 export * from "./data.ts";
+export * from "./explain.ts";
 export * from "./lbfgs.ts";
 export * from "./objective.ts";
 export * from "./parameters.ts";

@@ -130,6 +130,12 @@ export interface RefitOptions {
   entryFloor?: number;
   /** New training points where the error is largest (analytic targets only). @default {undefined} */
   adaptive?: AdaptiveSampling;
+  /**
+   * The clock the budget is measured with, milliseconds (e.g. the process's CPU
+   * time, to compare settings on a busy machine). Timings are always wall clock.
+   * @default {performance.now}
+   */
+  clock?: () => number;
   /** Stops training (with the best weights) when aborted. @default {undefined} */
   signal?: AbortSignal;
   /** Called after every epoch and L-BFGS checkpoint; the library never prints. @default {undefined} */
@@ -215,7 +221,7 @@ export interface RefitResult {
 
 /** {@linkcode RefitOptions} with defaults filled in (callbacks, signal and sampler left out). */
 export type ResolvedRefitOptions = Required<
-  Omit<RefitOptions, "onEpoch" | "signal" | "adaptive">
+  Omit<RefitOptions, "onEpoch" | "signal" | "adaptive" | "clock">
 >;
 
 /** Points per tensor call on whole sets (bounds memory, not results). */
@@ -267,13 +273,15 @@ export async function refit(
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const opts = resolveOptions(options);
+  const clock = options.clock ?? (() => performance.now());
+  const c0 = clock();
   const { signal, onEpoch, adaptive } = options;
   checkData(surrogate, data, opts.lambda);
   const backend = await initTf();
   const plan = await planFor(surrogate);
   const n = surrogate.inputs.length;
   const m = surrogate.outputs.length;
-  const deadline = t0 + opts.budgetMs;
+  const deadline = c0 + opts.budgetMs;
 
   // Seeded split.
   const random = mulberry32(opts.seed);
@@ -291,12 +299,13 @@ export async function refit(
   const held = normalizedSet(surrogate, holdoutData);
   const weights = entryWeights(train.jacobian, train.points, m, n, opts.entryFloor);
 
-  const tBefore = performance.now();
+  const tBefore = clock();
   const before = await evaluateSurrogate(surrogate, holdoutData);
   // The same evaluation of the refit model closes the run: keep time for it.
-  const finishReserveMs = 1.5 * (performance.now() - tBefore) + 50;
+  const finishReserveMs = 1.5 * (clock() - tBefore) + 50;
   const model = await surrogate.tfModel();
   const t1 = performance.now();
+  const c1 = clock();
 
   const objective = new RefitObjective(model, plan, {
     lambda: opts.lambda,
@@ -321,7 +330,7 @@ export async function refit(
   let lastYield = performance.now();
   const stopNow = (): StopReason | undefined => {
     if (signal?.aborted) return "interrupted";
-    if (performance.now() + finishReserveMs >= deadline) return "budget";
+    if (clock() + finishReserveMs >= deadline) return "budget";
     return undefined;
   };
   const yieldNow = async () => {
@@ -335,7 +344,7 @@ export async function refit(
     const perIteration = Number.isFinite(iterationMs) ? iterationMs : 1.5 * epochMs;
     const work = (phase === "adam" ? remainingEpochs * epochMs : 0) +
       remainingIterations * perIteration;
-    const left = deadline - finishReserveMs - performance.now();
+    const left = deadline - finishReserveMs - clock();
     return Math.max(0, Math.min(Number.isFinite(work) ? work : Infinity, left));
   };
   const record = (
@@ -368,7 +377,7 @@ export async function refit(
       learningRate,
       trainPoints: train.points,
       bestEpoch,
-      elapsedMs: performance.now() - t1,
+      elapsedMs: clock() - c1,
       etaMs,
     };
     history.push(info);
@@ -377,7 +386,7 @@ export async function refit(
   };
 
   const adamDeadline = opts.lbfgsIterations > 0 && Number.isFinite(opts.budgetMs)
-    ? t1 + opts.adamShare * (deadline - finishReserveMs - t1)
+    ? c1 + opts.adamShare * (deadline - finishReserveMs - c1)
     : Infinity;
   let tAdam = t1, tLbfgs = t1;
   try {
@@ -390,7 +399,7 @@ export async function refit(
     let lr = opts.learningRate;
     try {
       adam: for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-        const started = performance.now();
+        const started = clock();
         shuffle(trainRows, random);
         let sum = 0;
         for (let s = 0; s < trainRows.length; s += opts.batchSize) {
@@ -399,8 +408,13 @@ export async function refit(
             stopReason = stop;
             break adam;
           }
-          if (performance.now() >= adamDeadline) break adam;
-          lr = learningRateAt(opts, epoch - 1 + s / trainRows.length, t1, adamDeadline);
+          if (clock() >= adamDeadline) break adam;
+          lr = learningRateAt(
+            opts,
+            epoch - 1 + s / trainRows.length,
+            clock() - c1,
+            adamDeadline - c1,
+          );
           lrField.learningRate = lr;
           const rows = trainRows.slice(s, s + opts.batchSize);
           const cost = tf.tidy(() => {
@@ -416,7 +430,7 @@ export async function refit(
           await yieldNow();
         }
         adamEpochs = epoch;
-        const ms = performance.now() - started;
+        const ms = clock() - started;
         epochMs = Number.isFinite(epochMs) ? 0.7 * epochMs + 0.3 * ms : ms;
         const previousBest = bestEpoch;
         const s = record(
@@ -460,7 +474,7 @@ export async function refit(
       };
       const lbfgs = await Lbfgs.start(evaluate, objective.read(), { history: opts.lbfgsHistory });
       let failures = 0;
-      let checkpointStart = performance.now();
+      let checkpointStart = clock();
       let lastStep = 0;
       let recorded = 0;
       while (lbfgsIterations < opts.lbfgsIterations) {
@@ -485,7 +499,7 @@ export async function refit(
         const due = lbfgsIterations % opts.evaluateEvery === 0 ||
           lbfgsIterations === opts.lbfgsIterations;
         if (!due) continue;
-        const now = performance.now();
+        const now = clock();
         const ms = (now - checkpointStart) / opts.evaluateEvery;
         iterationMs = Number.isFinite(iterationMs) ? 0.7 * iterationMs + 0.3 * ms : ms;
         checkpointStart = now;
@@ -547,7 +561,7 @@ export async function refit(
     await after.dispose();
   }
   const t3 = performance.now();
-  const { onEpoch: _e, signal: _s, adaptive: _a, ...resolved } = opts;
+  const { onEpoch: _e, signal: _s, adaptive: _a, clock: _c, ...resolved } = opts;
   return {
     inputs: [...surrogate.inputs],
     outputs: [...surrogate.outputs],
@@ -584,7 +598,9 @@ export async function refit(
   };
 }
 
-type Resolved = ResolvedRefitOptions & Pick<RefitOptions, "onEpoch" | "signal" | "adaptive">;
+type Resolved =
+  & ResolvedRefitOptions
+  & Pick<RefitOptions, "onEpoch" | "signal" | "adaptive" | "clock">;
 
 function resolveOptions(options: RefitOptions): Resolved {
   const o = {
@@ -664,14 +680,12 @@ function resolveOptions(options: RefitOptions): Resolved {
 function learningRateAt(
   o: ResolvedRefitOptions,
   e: number,
-  t1: number,
-  adamDeadline: number,
+  elapsed: number,
+  phaseLength: number,
 ): number {
   if (o.schedule === "constant") return o.learningRate;
   let progress = e / Math.max(1, o.epochs);
-  if (Number.isFinite(adamDeadline)) {
-    progress = Math.max(progress, (performance.now() - t1) / (adamDeadline - t1));
-  }
+  if (Number.isFinite(phaseLength)) progress = Math.max(progress, elapsed / phaseLength);
   const p = Math.min(1, Math.max(0, progress));
   const floor = 0.01;
   return o.learningRate * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * p)));

@@ -431,14 +431,15 @@ function beforeAfterTable(
  * @param dir Output folder (the refit's `--out`).
  * @param result The refit.
  * @param start The starting model (not modified).
- * @param options `model` names the starting model in the title.
+ * @param options `model` names the starting model in the title; `fitTolerance`
+ *   is the refit's target (the status line's threshold, default as {@linkcode RefitReportInput}).
  * @returns The path written, or `undefined`.
  */
 export async function writeRefitResultReport(
   dir: string,
   result: RefitResult,
   start: Surrogate,
-  options: { model: string },
+  options: { model: string; fitTolerance?: number },
 ): Promise<string | undefined> {
   const { data, rows } = result.heldOut;
   if (data.jacobian === undefined) return undefined;
@@ -455,6 +456,7 @@ export async function writeRefitResultReport(
       before: await evaluateOnPoints(start, data.x),
       after: await evaluateOnPoints(after, data.x),
       rows: rows.map((k) => k + 1),
+      ...(options.fitTolerance !== undefined ? { fitTolerance: options.fitTolerance } : {}),
       notes: [
         `Stopped: ${result.stopReason}; ${result.adamEpochs} Adam epochs, ${result.lbfgs.iterations} L-BFGS iterations, ${
           (result.timings.totalMs / 1000).toFixed(1)

@@ -10,9 +10,11 @@
 // deno-lint-ignore-file no-console
 import { readNumericCsv } from "../../io/table.ts";
 import { loadReference } from "../../reference/load.ts";
+import type { AnalyticReference } from "../../reference/types.ts";
 import type { AdaptiveSampling } from "../../refit/adaptive.ts";
 import { readDerivativesCsv, type RefitData, refitDataFromReference } from "../../refit/data.ts";
 import { type EpochInfo, refit, type RefitResult } from "../../refit/refit.ts";
+import { explainRefit, type TargetOutcome } from "../../refit/explain.ts";
 import { formatRefitTable } from "../../refit/table.ts";
 import { writeRefitResultReport } from "../../report/refit_report.ts";
 import { writeRefit } from "../../refit/write_back.ts";
@@ -44,6 +46,7 @@ export interface RefitCommandOptions {
   schedule: string;
   seed: string;
   holdout: string;
+  target: string;
   out: string;
   json?: true;
 }
@@ -58,6 +61,7 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
   const learningRate = parseNumberOption("--lr", options.lr, Number.MIN_VALUE);
   const seed = parseIntegerOption("--seed", options.seed, 0, 2 ** 32 - 1);
   const holdout = parseNumberOption("--holdout", options.holdout, 0, 1);
+  const target = parseNumberOption("--target", options.target, Number.MIN_VALUE);
   if (holdout <= 0 || holdout >= 1) {
     throw new UsageError(`Invalid --holdout: "${options.holdout}" is not in (0, 1)`);
   }
@@ -95,8 +99,9 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
     printWarnings(surrogate.warnings);
     let data: RefitData;
     let adaptive: AdaptiveSampling | undefined;
+    let reference: AnalyticReference | undefined;
     if (options.reference !== undefined) {
-      const reference = await loadReference(options.reference);
+      reference = await loadReference(options.reference);
       const table = await readNumericCsv(options.samples!);
       const x = selectInputColumns(table, surrogate.inputs, options.samples!);
       data = refitDataFromReference(reference, x, { source: options.samples! });
@@ -117,7 +122,13 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
       data = await readDerivativesCsv(options.derivatives!, {
         inputs: surrogate.inputs,
         outputs: surrogate.outputs,
+        valuesAt: (x) => surrogate.predict(x),
       });
+      if (data.valuesFromModel) {
+        console.error(
+          `note: ${options.derivatives} has no output columns: the value targets are the starting model's predictions (kept while the derivatives are fitted), and R² is measured against them`,
+        );
+      }
     }
     const controller = new AbortController();
     let signals = 0;
@@ -165,6 +176,10 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
       ].filter((p): p is string => p !== undefined),
     ];
     const interrupted = result.stopReason === "interrupted";
+    const outcome = await explainRefit(surrogate, result, {
+      target,
+      ...(reference ? { reference } : {}),
+    });
     try {
       const written = await writeRefit(result, options.out, {
         protect,
@@ -173,14 +188,19 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
           scaling: options.scaling,
           targets: options.reference ?? options.derivatives,
           samples: data.source,
+          valuesFromModel: data.valuesFromModel ?? false,
           startWeights: surrogate.weights?.path ?? null,
           exportedWeights: surrogate.weights?.exportedPath ?? null,
+          target: outcome,
         },
       });
       // The report evaluates both models again: skipped when interrupted, to stop promptly.
       const report = interrupted
         ? undefined
-        : await writeRefitResultReport(options.out, result, surrogate, { model: options.model });
+        : await writeRefitResultReport(options.out, result, surrogate, {
+          model: options.model,
+          fitTolerance: target,
+        });
       if (options.json) {
         const files = [
           written.onnx,
@@ -192,6 +212,7 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
       } else {
         console.log(formatRefitTable(result.before, result.after));
         console.log(`\n${describeRun(result)}`);
+        console.log(describeOutcome(outcome));
         const hint = closingHint(result);
         if (hint) console.log(hint);
       }
@@ -275,6 +296,20 @@ export function describeRun(result: RefitResult): string {
   }), λ = ${result.options.lambda}, ${result.split.train} training${added} and ${result.split.holdout} held-out points, ${
     seconds(t.totalMs)
   } (CPU ${seconds(t.cpuUserMs)}) on tfjs ${result.backend}`;
+}
+
+/** Whether the target was reached and, if not, why (one sentence per reason found). */
+export function describeOutcome(outcome: TargetOutcome): string {
+  const pct = `${100 * outcome.target}%`;
+  if (outcome.reached) {
+    return `Target reached: every output's worst held-out Jacobian error is below ${pct} of its row's largest |∂f/∂x|, and no value R² is lower than before.`;
+  }
+  const missed: string[] = [];
+  if (!outcome.outputsReached.every((v) => v)) {
+    missed.push(`the worst held-out Jacobian error of some outputs is ${pct} or more`);
+  }
+  if (!outcome.r2NotLower) missed.push("a value R² is lower than before");
+  return [`Target not reached: ${missed.join(", and ")}.`, ...outcome.reasons].join(" ");
 }
 
 /** A hint when the best weights came from the last checkpoint of a run cut short. */
