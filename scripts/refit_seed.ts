@@ -17,7 +17,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { Command } from "@commander-js/extra-typings";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
@@ -55,6 +55,7 @@ const program = new Command()
   .option("--schedule <s>", "Adam learning-rate schedule: cosine or constant")
   .option("--adam-share <x>", "share of the budget for Adam")
   .option("--no-adaptive", "no adaptive sampling")
+  .option("--weighting <w>", "Jacobian entry weighting: entry or row")
   .option("--cpu-clock", "measure the budget in CPU time of this process (for a busy machine)")
   .option("--seed <n>", "seed", "0")
   .option("--out <dir>", "output folder", join(root, "out/refit_seed"))
@@ -69,7 +70,7 @@ const held = await readNumericCsv(heldPath);
 const rows: Record<string, unknown>[] = [];
 for (const spec of opts.models.split(",")) {
   const dir = spec.includes("/") ? resolve(spec) : join(root, "data/models", spec);
-  const name = spec.includes("/") ? basename(dir) : spec;
+  const name = spec.includes("/") ? `${basename(dirname(dir))}_${basename(dir)}` : spec;
   const surrogate = await loadSurrogate(join(dir, "model.onnx"), {
     scaling: join(dir, "scaling.csv"),
   });
@@ -99,6 +100,7 @@ for (const spec of opts.models.split(",")) {
     ...(opts.batch !== undefined ? { batchSize: Number(opts.batch) } : {}),
     ...(opts.schedule !== undefined ? { schedule: opts.schedule as "cosine" | "constant" } : {}),
     ...(opts.adamShare !== undefined ? { adamShare: Number(opts.adamShare) } : {}),
+    ...(opts.weighting !== undefined ? { weighting: opts.weighting as "entry" | "row" } : {}),
     ...(opts.adaptive
       ? { adaptive: { reference, bounds: makeBounds(surrogate.inputs, { min: lo, max: hi }) } }
       : {}),

@@ -128,6 +128,14 @@ export interface RefitOptions {
    * @default {0.1}
    */
   entryFloor?: number;
+  /**
+   * How Jacobian entries are weighted: `"entry"` divides entry `(i, j)`'s squared
+   * error by its own scale (see `entryFloor`); `"row"` by the mean square of its
+   * output row in physical units, so the term is the mean square of the
+   * row-normalized error the metrics report.
+   * @default {"entry"}
+   */
+  weighting?: "entry" | "row";
   /** New training points where the error is largest (analytic targets only). @default {undefined} */
   adaptive?: AdaptiveSampling;
   /**
@@ -297,7 +305,9 @@ export async function refit(
   let trainData = selectRows(data, order.slice(holdoutCount).sort((a, b) => a - b));
   let train = normalizedSet(surrogate, trainData);
   const held = normalizedSet(surrogate, holdoutData);
-  const weights = entryWeights(train.jacobian, train.points, m, n, opts.entryFloor);
+  const weights = opts.weighting === "row"
+    ? rowWeights(train.jacobian, train.points, surrogate.scaling)
+    : entryWeights(train.jacobian, train.points, m, n, opts.entryFloor);
 
   const tBefore = clock();
   const before = await evaluateSurrogate(surrogate, holdoutData);
@@ -618,6 +628,7 @@ function resolveOptions(options: RefitOptions): Resolved {
     holdout: options.holdout ?? 0.2,
     patience: options.patience ?? 20,
     entryFloor: options.entryFloor ?? 0.1,
+    weighting: options.weighting ?? "entry",
   };
   const check = (name: string, ok: boolean, value: unknown, range: string) => {
     if (!ok) throw new RangeError(`Cannot refit: ${name} ${value} is not ${range}`);
@@ -657,6 +668,12 @@ function resolveOptions(options: RefitOptions): Resolved {
     "an integer in [0, 4294967295]",
   );
   check("holdout", o.holdout > 0 && o.holdout < 1, o.holdout, "in (0, 1)");
+  check(
+    "weighting",
+    o.weighting === "entry" || o.weighting === "row",
+    o.weighting,
+    '"entry" or "row"',
+  );
   integer("patience", o.patience, 1);
   check(
     "entry floor",
@@ -755,6 +772,35 @@ export function normalizedSet(surrogate: Surrogate, data: RefitData): Normalized
  * `w_ij = 1 / max(s_ij, floor · s̄_i)` with `s_ij = mean_k Jn_kij²`, `s̄_i = mean_j s_ij`;
  * all ones without Jacobian targets.
  */
+/**
+ * Weights that make the Jacobian term the mean square of the physical
+ * row-normalized error: `w_ij = (s_in_j / s_out_i)² / mean_{k,j} J_phys_kij²`,
+ * with `J_phys = Jn · s_in_j / s_out_i`; all ones without Jacobian targets.
+ */
+function rowWeights(
+  jacobian: Float32Array | undefined,
+  points: number,
+  scaling: Surrogate["scaling"],
+): Float32Array {
+  const m = scaling.outputs.length, n = scaling.inputs.length;
+  const w = new Float32Array(m * n).fill(1);
+  if (!jacobian) return w;
+  for (let i = 0; i < m; i++) {
+    const so = scaling.outputs[i]!.scale;
+    let ms = 0;
+    for (let k = 0; k < points; k++) {
+      for (let j = 0; j < n; j++) {
+        ms += (jacobian[(k * m + i) * n + j]! * scaling.inputs[j]!.scale / so) ** 2 / (points * n);
+      }
+    }
+    for (let j = 0; j < n; j++) {
+      const f = (scaling.inputs[j]!.scale / so) ** 2;
+      w[i * n + j] = ms > 0 ? f / ms : 1;
+    }
+  }
+  return w;
+}
+
 function entryWeights(
   jacobian: Float32Array | undefined,
   points: number,
