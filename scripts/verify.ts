@@ -336,7 +336,7 @@ async function main(args: string[]): Promise<number> {
   const failed = reports.filter((r) => !consistent(r));
   log(
     `\n${reports.length - failed.length} of ${reports.length} models consistent ` +
-      `(scaling, differentiation${reports.some((r) => r.parity) ? ", PyTorch parity" : ""}) in ${
+      `(chain rule, differentiation${reports.some((r) => r.parity) ? ", PyTorch parity" : ""}) in ${
         ((performance.now() - started) / 1000).toFixed(1)
       } s`,
   );

@@ -106,6 +106,9 @@ export function checkMetrics(r: CheckResult, extras: CheckExtras = {}): Record<s
     values: valueComparisonToJson(r.values),
     scaling: oneBased(comparisonToJson(r.comparisons.scaling)),
     differentiation: oneBased(comparisonToJson(r.comparisons.differentiation)),
+    ...(r.comparisons.graphDifferentiation
+      ? { graphDifferentiation: oneBased(comparisonToJson(r.comparisons.graphDifferentiation)) }
+      : {}),
     fit: oneBased(comparisonToJson(r.comparisons.fit)),
     ...(r.corrected
       ? {
