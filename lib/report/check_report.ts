@@ -97,6 +97,14 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
     heatmaps.push(comparisonHeatmap("your Jacobian vs the model's", userJacobian));
   }
   heatmaps.push(comparisonHeatmap("autodiff vs finite differences", r.comparisons.differentiation));
+  if (r.comparisons.graphDifferentiation) {
+    heatmaps.push(
+      comparisonHeatmap(
+        "derivative graph vs finite differences",
+        r.comparisons.graphDifferentiation,
+      ),
+    );
+  }
   sections.push(
     section(
       "heatmaps",
@@ -257,6 +265,12 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
           "Autodiff (float32) vs float64 finite differences",
           r.comparisons.differentiation,
         ) +
+        (r.comparisons.graphDifferentiation
+          ? comparisonTable(
+            "Derivative graph (float32) vs float64 finite differences",
+            r.comparisons.graphDifferentiation,
+          )
+          : "") +
         (userJacobian ? comparisonTable("Your Jacobian vs the model's", userJacobian) : "") +
         valueTable(r),
     ),
@@ -270,9 +284,13 @@ export function renderCheckReport(r: CheckResult, options: CheckReportOptions = 
       r.inputs.join(", ")
     }), ${m} outputs (${
       r.outputs.join(", ")
-    })${dropped}. Derivatives in physical units; the model's by float32 autodiff, the reference ${
-      r.referenceExact ? "exact (symbolic, float64)" : "numerical"
-    }.`,
+    })${dropped}. Derivatives in physical units; the model's by ${
+      r.method.used === "graph"
+        ? "its float32 derivative graph in onnxruntime"
+        : `float32 autodiff through the tfjs rebuild${
+          r.method.graphUnsupported ? ` (no derivative graph: ${r.method.graphUnsupported})` : ""
+        }`
+    }, the reference ${r.referenceExact ? "exact (symbolic, float64)" : "numerical"}.`,
     nav,
     body: sections.join("\n"),
   });
@@ -375,6 +393,12 @@ function pytorchParts(options: CheckReportOptions): string {
           row("forward, tfjs rebuild float32 vs PyTorch", p.forwardTf),
           row("Jacobian, tfjs autodiff vs PyTorch float64", p.autodiff),
           row("Jacobian, float64 finite differences vs PyTorch", p.finiteDifferences),
+          ...(p.graph
+            ? [row("Jacobian, float32 derivative graph vs PyTorch float64", p.graph)]
+            : []),
+          ...(p.graph64
+            ? [row("Jacobian, float64 derivative graph vs PyTorch float64", p.graph64)]
+            : []),
         ],
       }),
     );

@@ -38,12 +38,12 @@ export function renderVerifyIndex(
   const rows: Cell[][] = entries.map((e) => {
     const c = e.check.comparisons;
     const p = e.parity;
-    const parity = p
-      ? Math.max(p.forwardOrt.value, p.forwardTf.value, p.autodiff.value, p.finiteDifferences.value)
-      : NaN;
-    const parityPass = p
-      ? [p.forwardOrt, p.forwardTf, p.autodiff, p.finiteDifferences].every((m) => m.pass)
-      : undefined;
+    const measures = p
+      ? [p.forwardOrt, p.forwardTf, p.autodiff, p.finiteDifferences, p.graph, p.graph64]
+        .filter((x) => x !== undefined)
+      : [];
+    const parity = measures.length > 0 ? Math.max(...measures.map((x) => x.value)) : NaN;
+    const parityPass = measures.every((x) => x.pass);
     const minR2 = e.check.values.outputs.reduce((a, b) => (!(b.r2 >= a.r2) ? b : a));
     const failed = e.status.lines.filter((l) => l.outcome === "fail").map((l) => l.title);
     return [
@@ -62,7 +62,12 @@ export function renderVerifyIndex(
           }`,
         }
         : e.status.headline,
-      formatNumber(c.differentiation.worstRangeNormalized.value),
+      formatNumber(
+        Math.max(
+          c.differentiation.worstRangeNormalized.value,
+          c.graphDifferentiation?.worstRangeNormalized.value ?? 0,
+        ),
+      ),
       formatNumber(c.scaling.worstRowNormalized.value),
       p ? `${formatNumber(parity)} ${parityPass ? "(pass)" : "(FAIL)"}` : "not checked",
       `${formatR2(minR2.r2)} (${minR2.name})`,
@@ -82,7 +87,7 @@ export function renderVerifyIndex(
         "model",
         "status",
         "verdict (cause)",
-        "autodiff vs FD (range-norm)",
+        "engines vs FD (range-norm)",
         "chain rule (row-norm)",
         "vs PyTorch (worst)",
         "smallest value R²",
@@ -91,7 +96,7 @@ export function renderVerifyIndex(
       numeric: [3, 4, 5, 6, 7],
       rows,
     }),
-    `<p class="sub">Autodiff vs FD: float32 autodiff against float64 central differences, worst entry, fraction of its range. Chain rule: the hand chain rule on the scaling file's constants against autodiff through the composition, fraction of the row's largest |J|. vs PyTorch: the worst of the forward and Jacobian parities with PyTorch's saved values. Derivative error: the model's Jacobian against the reference, worst row, fraction of its largest |∂f/∂x|.</p>`,
+    `<p class="sub">Engines vs FD: float32 autodiff and the float32 derivative graph against float64 central differences, the worse of the two, worst entry, fraction of its range. Chain rule: the hand chain rule on the scaling file's constants against autodiff through the composition, fraction of the row's largest |J|. vs PyTorch: the worst of the forward and Jacobian parities with PyTorch's saved values. Derivative error: the model's Jacobian against the reference, worst row, fraction of its largest |∂f/∂x|.</p>`,
     "</section>",
   ].join("\n");
   return renderPage({

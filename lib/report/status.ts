@@ -97,9 +97,9 @@ export const CAUSE_HEADLINES: Readonly<Record<CauseCode, string>> = {
  * first, then one line per question, each with its numbers and the verdict's
  * tolerances (`verdict.tolerances`).
  *
- * Engines agree: float32 autodiff vs float64 finite differences (worst
- * range-normalized error ≤ `differentiation`), and with `parity` the forwards
- * and Jacobians vs PyTorch. Scaling constants: the chain rule on the file's
+ * Engines agree: float32 autodiff and (when it ran) the float32 derivative
+ * graph vs float64 finite differences (worst range-normalized error ≤
+ * `differentiation`), and with `parity` the forwards and Jacobians vs PyTorch. Scaling constants: the chain rule on the file's
  * constants vs autodiff through the composition (≤ `chainRule`, row-normalized)
  * and the scaling audit's suspects. Your Jacobian: when one was given. Value
  * fit: smallest R² ≥ `r2Min`. Derivative fit: worst row-normalized error ≤
@@ -119,8 +119,19 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
     comparator: "≤",
     threshold: t.differentiation,
     where: diff.label,
-    pass: verdict.differentiationCorrect,
+    pass: diff.value <= t.differentiation,
   }];
+  const graphDiff = c.graphDifferentiation?.worstRangeNormalized;
+  if (graphDiff) {
+    engineMeasures.push({
+      what: "float32 derivative graph vs float64 finite differences (range-normalized)",
+      value: graphDiff.value,
+      comparator: "≤",
+      threshold: t.differentiation,
+      where: graphDiff.label,
+      pass: graphDiff.value <= t.differentiation,
+    });
+  }
   const p = options.parity;
   if (p) {
     const parity = (what: string, m: OracleParity["forwardOrt"]): StatusMeasure => ({
@@ -137,6 +148,14 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
       parity("autodiff vs PyTorch float64 autograd", p.autodiff),
       parity("finite differences vs PyTorch float64 autograd", p.finiteDifferences),
     );
+    if (p.graph) {
+      engineMeasures.push(parity("derivative graph vs PyTorch float64 autograd", p.graph));
+    }
+    if (p.graph64) {
+      engineMeasures.push(
+        parity("float64 derivative graph vs PyTorch float64 autograd", p.graph64),
+      );
+    }
   }
   lines.push(line("engines", "Engines agree", engineMeasures));
 

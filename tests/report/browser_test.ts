@@ -222,13 +222,14 @@ Deno.test({
       await t.step("check report (no PyTorch values)", async () => {
         await writeCheckOutputs(fastkan.check, join(dir, "check"));
         const metrics = JSON.parse(await Deno.readTextFile(join(dir, "check/metrics.json")));
-        // 2 heatmaps, 16 entry scatters, 5 error panels, 4 value scatters, 3 histograms.
+        // 3 heatmaps (fit; autodiff and the derivative graph vs finite differences),
+        // 16 entry scatters, 5 error panels, 4 value scatters, 3 histograms.
         const f = assertRendered(
           "check",
           await load(browser, join(dir, "check/report.html"), "check"),
-          30,
+          31,
         );
-        assertEquals(heatmapCells(f), [16, 16]);
+        assertEquals(heatmapCells(f), [16, 16, 16]);
         assertEquals(scatterPoints(f), new Array(20).fill(200));
         assertStatusMatches(f, metrics);
       });
@@ -257,9 +258,9 @@ Deno.test({
         const f = assertRendered(
           "verify fastkan",
           await load(browser, join(dir, "verify/fastkan/report.html"), "verify-fastkan"),
-          31,
+          32,
         );
-        assertEquals(heatmapCells(f), [16, 16]);
+        assertEquals(heatmapCells(f), [16, 16, 16]);
         assertEquals(scatterPoints(f), new Array(20).fill(200));
         const sweep = f.figures.find((g) => g.label.startsWith("Finite-difference step sweep"));
         assertEquals(sweep?.marks["point"], fastkan.sweep.length);
@@ -268,7 +269,7 @@ Deno.test({
         assertRendered(
           "verify mlp",
           await load(browser, join(dir, "verify/mlp/report.html"), "verify-mlp"),
-          27,
+          28,
         );
         const index = await load(browser, join(dir, "verify/index.html"), "verify-index");
         assertRendered("verify index", index, 0);

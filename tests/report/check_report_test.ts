@@ -100,24 +100,33 @@ Deno.test("renderCheckReport() on the bundled FastKAN: status first, every figur
   assertStringIncludes(firstSection.textContent, r.verdict.summary);
   assertStringIncludes(firstSection.textContent, `What to do: ${r.verdict.action}`);
 
-  // Figures: 2 heatmaps, 16 entry scatters, 4 + 1 error-vs-input panels, 4 value scatters,
-  // the step sweep, 3 LayerNorm histograms; each an SVG with a describing aria-label.
+  // Figures: a heatmap per comparison (model vs reference, autodiff vs finite differences,
+  // the derivative graph vs finite differences), 16 entry scatters, 4 + 1 error-vs-input
+  // panels, 4 value scatters, the step sweep, 3 LayerNorm histograms; each an SVG with a
+  // describing aria-label.
+  assert(r.comparisons.graphDifferentiation, "the derivative graph differentiates FastKAN");
+  const h = 3;
   const svgs = [...doc.querySelectorAll("figure svg")];
-  assertEquals(svgs.length, 2 + 16 + 5 + 4 + 1 + 3);
+  assertEquals(svgs.length, h + 16 + 5 + 4 + 1 + 3);
   for (const svg of svgs) {
     assertEquals(svg.getAttribute("role"), "img");
     assertGreater(svg.getAttribute("aria-label").length, 60);
     assert(svg.parentNode.querySelector("figcaption").textContent.length > 10);
   }
-  const [fitMap, diffMap] = svgs;
+  const [fitMap, diffMap, graphMap] = svgs;
   assertEquals(marks(fitMap, "cell"), 16);
   assertEquals(marks(diffMap, "cell"), 16);
+  assertEquals(marks(graphMap, "cell"), 16);
+  assertStringIncludes(
+    graphMap.getAttribute("aria-label"),
+    "derivative graph vs finite differences",
+  );
   // The heatmap cell of df2/dx4 shows its row-normalized error, computed here.
   const f2x4 = worstOfEntry(model, ref, r.points, 1, 3);
   assertStringIncludes(fitMap.textContent, formatNumber(f2x4.rowNormalized));
   // Every entry scatter draws all 200 points (inside the limits or as edge triangles),
   // and labels its worst point by its 1-based row.
-  const scatters = svgs.slice(2, 18);
+  const scatters = svgs.slice(h, h + 16);
   for (const [e, svg] of scatters.entries()) {
     assertEquals(marks(svg, "point") + marks(svg, "point beyond the limits"), 200, `entry ${e}`);
     const worst = worstOfEntry(model, ref, r.points, Math.floor(e / 4), e % 4);
@@ -133,9 +142,9 @@ Deno.test("renderCheckReport() on the bundled FastKAN: status first, every figur
   assert(scatters[0].querySelector("[aria-label='y-axis tick label']"));
   assert(scatters[0].querySelector("[aria-label='x-axis tick label']"));
   // Error against each input: 200 points per output and input.
-  for (const svg of svgs.slice(18, 23)) assertEquals(marks(svg, "point"), 800);
+  for (const svg of svgs.slice(h + 16, h + 21)) assertEquals(marks(svg, "point"), 800);
   // Predicted vs true: 200 points each, R² in the caption.
-  for (const [i, svg] of svgs.slice(23, 27).entries()) {
+  for (const [i, svg] of svgs.slice(h + 21, h + 25).entries()) {
     assertEquals(marks(svg, "point") + marks(svg, "point beyond the limits"), 200);
     assertStringIncludes(
       svg.parentNode.querySelector("figcaption").textContent,
@@ -143,7 +152,7 @@ Deno.test("renderCheckReport() on the bundled FastKAN: status first, every figur
     );
   }
   // Step sweep: one dot per step.
-  assertEquals(marks(svgs[27], "point"), v.sweep.length);
+  assertEquals(marks(svgs[h + 25], "point"), v.sweep.length);
   // Tables: parity, sweep, diagnostics, four comparison tables, values.
   const captions = [...doc.querySelectorAll("table caption")].map((c: Doc) => c.textContent);
   for (
@@ -240,7 +249,8 @@ Deno.test("renderCheckReport() shows the scaling audit's correction and the user
   const scaling = doc.querySelector("li[data-question='scaling']");
   assertEquals(scaling.getAttribute("data-outcome"), "fail");
   assertStringIncludes(scaling.textContent, "f1 (swap with f2");
-  assertEquals(heatmapLabels().length, 3);
+  // model vs reference, with the corrected constants, autodiff (and the graph) vs FD
+  assertEquals(heatmapLabels().length, 3 + (swap.comparisons.graphDifferentiation ? 1 : 0));
   assertStringIncludes(heatmapLabels()[1], "with the corrected scaling constants");
   assertStringIncludes(
     doc.querySelector("li[data-question='derivative-fit']").textContent,
@@ -254,7 +264,7 @@ Deno.test("renderCheckReport() shows the scaling audit's correction and the user
   assertEquals(user.getAttribute("data-outcome"), "fail");
   assertStringIncludes(user.textContent, 'matches the mistake "inverse"');
   const labels = heatmapLabels();
-  assertEquals(labels.length, 3);
+  assertEquals(labels.length, 3 + (inverse.comparisons.graphDifferentiation ? 1 : 0));
   assertStringIncludes(labels[1], "your Jacobian vs the model's");
   // The user's heatmap shows the user's Jacobian's error against the model's, computed here.
   const cmp = inverse.audits.userJacobian!.comparison;
