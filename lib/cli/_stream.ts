@@ -10,7 +10,7 @@
 import { type CsvWriter, openCsvWriter, openNumericCsv } from "../io/csv_stream.ts";
 import { loadSurrogate, selectInputColumns, type Surrogate } from "../surrogate/surrogate.ts";
 import { noteBatch } from "./_notes.ts";
-import { warn } from "./_warn.ts";
+import { isQuiet, warn } from "./_warn.ts";
 import { BoxCheck } from "../scaling/box.ts";
 import { printWarnings, type WeightsCommandOptions, weightsOptions } from "./_weights.ts";
 
@@ -118,7 +118,7 @@ export async function streamPoints(options: StreamPointsOptions): Promise<Stream
 /** Seconds before the first progress line, and between lines. */
 const PROGRESS_AFTER_S = 2;
 
-/** Progress lines on standard error once a run takes longer than a couple of seconds. */
+/** Progress lines on standard error once a run takes longer than a couple of seconds (not under `--quiet`). */
 class Progress {
   readonly #start = performance.now();
   #last = this.#start;
@@ -128,6 +128,7 @@ class Progress {
   constructor(readonly label: string, readonly reader: { size: number; bytesRead: number }) {}
 
   update(points: number): void {
+    if (isQuiet()) return;
     const now = performance.now();
     if (now - this.#last < PROGRESS_AFTER_S * 1000) return;
     this.#last = now;

@@ -14,6 +14,11 @@ export function setQuiet(value: boolean): void {
   quiet = value;
 }
 
+/** True under the global `--quiet` (progress lines are silenced too). */
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 /**
  * Prints `warning: <message>` on standard error, unless `--quiet` was given.
  * A message is one line: only its first line is printed.
