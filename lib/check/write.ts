@@ -177,7 +177,10 @@ export function verdictToJson(r: CheckResult): Record<string, unknown> {
     findings: v.findings,
     scaling: {
       suspects: v.scaling.suspects,
-      tested: "the file's constants against the reference's values through the model",
+      audited: scaling.tested,
+      tested: scaling.tested
+        ? "the file's constants against the reference's values through the model"
+        : String(scaling.outputFinding.detail["absent"] ?? "not tested"),
       errorFile: scaling.errorFile,
       errorCorrected: scaling.errorCorrected,
       share: scaling.share,

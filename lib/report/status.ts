@@ -170,7 +170,12 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
     pass: verdict.scalingConsistent,
   };
   const suspects = verdict.scaling.suspects;
-  const audit = suspects.length === 0
+  const audited = r.audits.scaling.tested;
+  const audit = !audited
+    ? `the constants themselves were not audited (${
+      String(r.audits.scaling.outputFinding.detail["absent"] ?? "too few points")
+    })`
+    : suspects.length === 0
     ? "the audit of the constants against the model and the reference finds every row consistent"
     : `the audit of the constants names ${
       suspects.map((s) =>
@@ -182,7 +187,7 @@ export function checkStatus(r: CheckResult, options: CheckStatusOptions = {}): S
   const scalingLine = line("scaling", "Scaling constants", [chain]);
   lines.push({
     ...scalingLine,
-    outcome: chain.pass && suspects.length === 0 ? "pass" : "fail",
+    outcome: !chain.pass || suspects.length > 0 ? "fail" : audited ? "pass" : "not tested",
     text: `${scalingLine.text}; ${audit}`,
   });
 

@@ -13,6 +13,11 @@ import {
   assertStringIncludes,
 } from "../_assert.ts";
 import { verifiedModel } from "./_fixture.ts";
+import { checkModel } from "../../lib/check/check.ts";
+import { readNumericCsv } from "../../lib/io/table.ts";
+import { loadReference } from "../../lib/reference/load.ts";
+import { loadSurrogate } from "../../lib/surrogate/surrogate.ts";
+import { bundledPaths, SEED } from "../_bundled.ts";
 
 // deno-lint-ignore no-explicit-any
 type Doc = any;
@@ -272,4 +277,26 @@ Deno.test("renderCheckReport() shows the scaling audit's correction and the user
     labels[1],
     `largest ${formatNumber(Math.max(...cmp.entries.map((e) => e.rowNormalizedError)))}`,
   );
+});
+
+Deno.test("checkStatus() and metrics.json say the scaling constants were not audited when there are too few points", async () => {
+  const paths = bundledPaths("effkan");
+  const surrogate = await loadSurrogate(paths.onnx, { scaling: SEED.scaling });
+  try {
+    const x = (await readNumericCsv(SEED.inputs)).data.slice(0, 6 * 4); // 6 points: below the audit's minimum of 8
+    const check = await checkModel(surrogate, await loadReference(SEED.equations), x);
+    const line = checkStatus(check).lines.find((l) => l.question === "scaling")!;
+    assertEquals(line.outcome, "not tested");
+    assertStringIncludes(
+      line.text,
+      "not audited (not tested: 6 points, the audit needs at least 8)",
+    );
+    const verdict = checkMetrics(check).verdict as {
+      scaling: { audited: boolean; tested: string };
+    };
+    assertEquals(verdict.scaling.audited, false);
+    assertStringIncludes(verdict.scaling.tested, "6 points");
+  } finally {
+    await surrogate.dispose();
+  }
 });
