@@ -25,12 +25,12 @@ export function partials(
   return partialsIn({}, ...args);
 }
 
-/** {@linkcode partials} in a given folder and environment. */
-export async function partialsIn(
-  options: RunOptions,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
+/**
+ * The command that runs `partials <args>` with the task's permissions, both
+ * streams piped: `.output()` it, or `.spawn()` it to signal it mid-run.
+ */
+export function partialsCommand(options: RunOptions, ...args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-read",
@@ -45,7 +45,15 @@ export async function partialsIn(
     stderr: "piped",
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     env: { NO_COLOR: "1", ...options.env },
-  }).output();
+  });
+}
+
+/** {@linkcode partials} in a given folder and environment. */
+export async function partialsIn(
+  options: RunOptions,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await partialsCommand(options, ...args).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }

@@ -7,7 +7,7 @@ import { readNumericCsv } from "../../lib/io/table.ts";
 import { pendingTempFiles, writeFilesAtomic } from "../../lib/io/atomic.ts";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_assert.ts";
 import { bundledPaths, SEED } from "../_bundled.ts";
-import { assertOneLineError, MAIN, partials, partialsIn } from "./_partials.ts";
+import { assertOneLineError, partials, partialsCommand, partialsIn } from "./_partials.ts";
 
 /** A folder with copies of the seed files and a model file that is not ONNX at all. */
 async function workspace() {
@@ -234,35 +234,25 @@ Deno.test("writeFilesAtomic() writes all files or none, and leaves no temporary 
 Deno.test("an interrupted refit exits 130 and leaves its complete best-so-far files, no partial one", async () => {
   const dir = await Deno.makeTempDir();
   const mlp = bundledPaths("mlp");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      MAIN,
-      "refit",
-      "--model",
-      mlp.onnx,
-      "--scaling",
-      SEED.scaling,
-      "--reference",
-      SEED.equations,
-      "--samples",
-      SEED.samples,
-      "--epochs",
-      "100000",
-      "--budget",
-      "10m",
-      "--out",
-      `${dir}/out`,
-    ],
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = partialsCommand(
+    {},
+    "refit",
+    "--model",
+    mlp.onnx,
+    "--scaling",
+    SEED.scaling,
+    "--reference",
+    SEED.equations,
+    "--samples",
+    SEED.samples,
+    "--epochs",
+    "100000",
+    "--budget",
+    "10m",
+    "--out",
+    `${dir}/out`,
+  ).spawn();
+  await child.stdout.cancel();
   // Wait for the first epoch, then interrupt.
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";

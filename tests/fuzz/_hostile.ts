@@ -44,6 +44,27 @@ const u64 = (v: bigint) => {
   return [...b];
 };
 
+/**
+ * Makes hostile files of one kind, named `<prefix>_<name>`, to be refused
+ * (with `says` in the message) unless `expect` is `"accept"`.
+ */
+function maker(kind: FileKind, prefix: string) {
+  return (
+    name: string,
+    content: Uint8Array | string,
+    says?: string,
+    expect: "refuse" | "accept" = "refuse",
+    variant = 0,
+  ): HostileFile => ({
+    name: `${prefix}_${name}`,
+    kind,
+    bytes: typeof content === "string" ? text(content) : content,
+    expect,
+    ...(says ? { says } : {}),
+    ...(variant ? { variant } : {}),
+  });
+}
+
 // --- Pickles, assembled from opcodes -------------------------------------------------------
 
 /** Pickle opcodes used here. */
@@ -323,13 +344,7 @@ function hostileZips(): HostileFile[] {
   const pickle = tensorPickle([1], [1], 1);
   const one = new Uint8Array(4);
   const zeros = deflateSync(new Uint8Array(16 * 1024 * 1024), { level: 9 });
-  const pth = (name: string, bytes: Uint8Array, says?: string): HostileFile => ({
-    name: `zip_${name}`,
-    kind: "pth",
-    bytes,
-    expect: "refuse",
-    ...(says ? { says } : {}),
-  });
+  const pth = maker("pth", "zip");
   return [
     pth(
       "dotdot_name",
@@ -397,13 +412,7 @@ function safetensors(header: string | Uint8Array, data = new Uint8Array(0), leng
 }
 
 function hostileSafetensors(): HostileFile[] {
-  const st = (name: string, bytes: Uint8Array, says?: string): HostileFile => ({
-    name: `st_${name}`,
-    kind: "safetensors",
-    bytes,
-    expect: "refuse",
-    ...(says ? { says } : {}),
-  });
+  const st = maker("safetensors", "st");
   const f32 = (offsets: [number, number], shape: number[]) => ({
     dtype: "F32",
     shape,
@@ -517,14 +526,7 @@ function nestedIf(depth: number): onnxProto.onnx.INodeProto {
 }
 
 function hostileOnnx(): HostileFile[] {
-  const onnx = (name: string, bytes: Uint8Array, says?: string, variant = 0): HostileFile => ({
-    name: `onnx_${name}`,
-    kind: "onnx",
-    bytes,
-    expect: "refuse",
-    variant,
-    ...(says ? { says } : {}),
-  });
+  const onnx = maker("onnx", "onnx");
   const constantOfShape = (size: number) =>
     onnxModel(
       [
@@ -631,6 +633,7 @@ function hostileOnnx(): HostileFile[] {
         ],
       }),
       "training_mode is true",
+      "refuse",
       1,
     ),
     onnx(
@@ -659,6 +662,7 @@ function hostileOnnx(): HostileFile[] {
         },
       ),
       "training_mode",
+      "refuse",
       1,
     ),
     onnx(
@@ -678,34 +682,12 @@ function hostileOnnx(): HostileFile[] {
 // --- CSV, scaling and equations --------------------------------------------------------------
 
 function hostileText(): HostileFile[] {
-  const inputs = (
-    name: string,
-    body: string,
-    expect: "refuse" | "accept" = "refuse",
-    says?: string,
-  ): HostileFile => ({
-    name: `csv_${name}`,
-    kind: "inputs",
-    bytes: text(body),
-    expect,
-    ...(says ? { says } : {}),
-  });
+  const inputs = maker("inputs", "csv");
   const row = "1.0,1.5,2.0,1.2\n";
   const wide = (n: number) =>
     Array.from({ length: n }, (_, i) => `x${i + 1}`).join(",") + "\n" +
     Array.from({ length: n }, () => "1").join(",") + "\n";
-  const scaling = (
-    name: string,
-    body: string,
-    expect: "refuse" | "accept" = "refuse",
-    says?: string,
-  ): HostileFile => ({
-    name: `scaling_${name}`,
-    kind: "scaling",
-    bytes: text(body),
-    expect,
-    ...(says ? { says } : {}),
-  });
+  const scaling = maker("scaling", "scaling");
   const rows = (pairs: [string, number | string, number | string][]) =>
     "Variable,Min,Max\n" + pairs.map((p) => p.join(",")).join("\n") + "\n";
   const seedRows: [string, number, number][] = [
@@ -718,35 +700,34 @@ function hostileText(): HostileFile[] {
     ["f3", 0, 5],
     ["f4", 0, 1500],
   ];
-  const equations = (name: string, f1: string, says?: string): HostileFile => ({
-    name: `eq_${name}`,
-    kind: "equations",
-    bytes: text(JSON.stringify({
-      inputs: ["x1", "x2", "x3", "x4"],
-      outputs: { f1, f2: "x2", f3: "x3", f4: "x4" },
-    })),
-    expect: "refuse",
-    ...(says ? { says } : {}),
-  });
+  const equation = maker("equations", "eq");
+  const equations = (name: string, f1: string, says?: string) =>
+    equation(
+      name,
+      JSON.stringify({
+        inputs: ["x1", "x2", "x3", "x4"],
+        outputs: { f1, f2: "x2", f3: "x3", f4: "x4" },
+      }),
+      says,
+    );
   return [
-    inputs("columns_1e6", wide(1_000_000), "refuse", "limit"),
-    inputs("columns_1e5", wide(100_000), "accept"),
-    inputs("semicolons", "x1;x2;x3;x4\n1.0;1.5;2.0;1.2\n", "accept"),
-    inputs("tabs", "x1\tx2\tx3\tx4\n1.0\t1.5\t2.0\t1.2\n", "accept"),
-    inputs("decimal_comma", "x1;x2;x3;x4\n1,0;1,5;2,0;1,2\n", "refuse", "decimal comma"),
+    inputs("columns_1e6", wide(1_000_000), "limit"),
+    inputs("columns_1e5", wide(100_000), undefined, "accept"),
+    inputs("semicolons", "x1;x2;x3;x4\n1.0;1.5;2.0;1.2\n", undefined, "accept"),
+    inputs("tabs", "x1\tx2\tx3\tx4\n1.0\t1.5\t2.0\t1.2\n", undefined, "accept"),
+    inputs("decimal_comma", "x1;x2;x3;x4\n1,0;1,5;2,0;1,2\n", "decimal comma"),
     inputs("escape_header", "x1,x2,x3,\u001b[31mx4\u001b]0;pwned\u0007\n" + row),
     inputs("escape_cell", "x1,x2,x3,x4\n1,2,3,\u001b[2J\u001b[31m4\n"),
-    inputs("overflow_cell", "x1,x2,x3,x4\n1e309,1,1,1\n", "refuse", "float64"),
+    inputs("overflow_cell", "x1,x2,x3,x4\n1e309,1,1,1\n", "float64"),
     inputs("cell_200kb", `x1,x2,x3,x4\n1,2,3,${"9".repeat(200_000)}x\n`),
     inputs("nul_bytes", "x1,x2,x3,x4\n1,2,3\u0000,4\n"),
-    inputs("duplicate_header", "x1,x1,x3,x4\n" + row, "refuse", "twice"),
+    inputs("duplicate_header", "x1,x1,x3,x4\n" + row, "twice"),
     inputs("unterminated_quote", 'x1,x2,x3,x4\n1,2,"3,4\n'),
     inputs("header_only", "x1,x2,x3,x4\n"),
     inputs("empty", ""),
     scaling(
       "overflow_1e308",
       rows([["x1", -1e308, 1e308], ...seedRows.slice(1)]),
-      "refuse",
       "overflows",
     ),
     {
@@ -769,9 +750,10 @@ function hostileText(): HostileFile[] {
     scaling(
       "no_names_swapped",
       "Min,Max\n0,10\n0.5,2.5\n0.5,2.5\n0.5,2.5\n0.5,2.5\n0,30\n0,5\n0,1500\n",
+      undefined,
       "accept",
     ),
-    scaling("semicolons", rows(seedRows).replaceAll(",", ";"), "accept"),
+    scaling("semicolons", rows(seedRows).replaceAll(",", ";"), undefined, "accept"),
     equations("evaluate", 'evaluate("2+2")', "evaluate"),
     equations("import", "import({}, {override: true})", "import"),
     equations("create_unit", 'createUnit("foo")', "createUnit"),
