@@ -153,6 +153,7 @@ for (const spec of opts.models.split(",")) {
   const t = result.timings;
   const row = {
     model: name,
+    outputs: result.outputs,
     stopReason: result.stopReason,
     adamEpochs: result.adamEpochs,
     lbfgsIterations: result.lbfgs.iterations,
@@ -177,6 +178,48 @@ for (const spec of opts.models.split(",")) {
   );
 }
 await writeFileAtomic(join(opts.out, "table.json"), JSON.stringify(rows, null, 2) + "\n");
+console.log(markdownTable(rows as unknown as TableRow[]));
+
+interface TableRow {
+  model: string;
+  outputs: string[];
+  stopReason: string;
+  adamEpochs: number;
+  lbfgsIterations: number;
+  trainPoints: number;
+  addedPoints: number;
+  wallSeconds: number;
+  cpuUserSeconds: number;
+  before: { worst: number[]; median: number[]; r2: number[] };
+  after: { worst: number[]; median: number[]; r2: number[] };
+}
+
+/**
+ * The README table: per model and output, worst and median row-normalized
+ * Jacobian error and R² before → after, whether the target (< 1 % worst on every
+ * output, no R² lower) is reached, and the time.
+ */
+function markdownTable(table: readonly TableRow[]): string {
+  const pct = (v: number) => (100 * v >= 10 ? (100 * v).toFixed(0) : (100 * v).toPrecision(2)) + " %";
+  const lines = [
+    "| model | output | worst J error before → after | median before → after | R² before → after | target | time (wall / CPU) |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const r of table) {
+    const reached = r.after.worst.every((e) => e < 0.01) &&
+      r.after.r2.every((v, i) => v >= r.before.r2[i]!);
+    r.after.worst.forEach((_, i) => {
+      lines.push(
+        `| ${i === 0 ? r.model : ""} | ${r.outputs[i]} | ${pct(r.before.worst[i]!)} → **${pct(r.after.worst[i]!)}** | ${
+          pct(r.before.median[i]!)
+        } → ${pct(r.after.median[i]!)} | ${r.before.r2[i]!.toFixed(5)} → ${r.after.r2[i]!.toFixed(5)} | ${
+          i === 0 ? (reached ? "reached" : "missed") : ""
+        } | ${i === 0 ? `${r.wallSeconds.toFixed(0)} s / ${r.cpuUserSeconds.toFixed(0)} s` : ""} |`,
+      );
+    });
+  }
+  return lines.join("\n");
+}
 
 function summarize(m: RefitMetrics) {
   return {

@@ -21,7 +21,7 @@ export interface AdaptiveSampling {
   readonly points?: number;
   /** Candidates scored per round. @default {20 × points} */
   readonly candidates?: number;
-  /** L-BFGS iterations between rounds. @default {100} */
+  /** L-BFGS iterations between rounds. @default {50} */
   readonly every?: number;
   /** Maximum number of rounds. @default {5} */
   readonly rounds?: number;

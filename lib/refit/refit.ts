@@ -112,7 +112,7 @@ export interface RefitOptions {
    * @default {Infinity}
    */
   budgetMs?: number;
-  /** Share of a finite budget given to Adam when L-BFGS follows. @default {0.3} */
+  /** Share of a finite budget given to Adam when L-BFGS follows. @default {0.5} */
   adamShare?: number;
   /** Seed of the held-out split, the minibatch shuffles and the sampling, in `[0, 2^32)`. @default {0} */
   seed?: number;
@@ -133,7 +133,7 @@ export interface RefitOptions {
    * error by its own scale (see `entryFloor`); `"row"` by the mean square of its
    * output row in physical units, so the term is the mean square of the
    * row-normalized error the metrics report.
-   * @default {"entry"}
+   * @default {"row"}
    */
   weighting?: "entry" | "row";
   /** New training points where the error is largest (analytic targets only). @default {undefined} */
@@ -527,7 +527,7 @@ export async function refit(
           stopReason = "diverged";
           break;
         }
-        if (adaptive !== undefined && lbfgsIterations % (adaptive.every ?? 100) === 0) {
+        if (adaptive !== undefined && lbfgsIterations % (adaptive.every ?? 50) === 0) {
           const round = refineTrainingSet(adaptive, {
             round: adaptiveRounds.length,
             seed: opts.seed,
@@ -623,12 +623,12 @@ function resolveOptions(options: RefitOptions): Resolved {
     lbfgsHistory: options.lbfgsHistory ?? 20,
     evaluateEvery: options.evaluateEvery ?? 10,
     budgetMs: options.budgetMs ?? Infinity,
-    adamShare: options.adamShare ?? 0.3,
+    adamShare: options.adamShare ?? 0.5,
     seed: options.seed ?? 0,
     holdout: options.holdout ?? 0.2,
     patience: options.patience ?? 20,
     entryFloor: options.entryFloor ?? 0.1,
-    weighting: options.weighting ?? "entry",
+    weighting: options.weighting ?? "row",
   };
   const check = (name: string, ok: boolean, value: unknown, range: string) => {
     if (!ok) throw new RangeError(`Cannot refit: ${name} ${value} is not ${range}`);
