@@ -200,7 +200,8 @@ interface TableRow {
  * output, no R² lower) is reached, and the time.
  */
 function markdownTable(table: readonly TableRow[]): string {
-  const pct = (v: number) => (100 * v >= 10 ? (100 * v).toFixed(0) : (100 * v).toPrecision(2)) + " %";
+  const pct = (v: number) =>
+    (100 * v >= 10 ? (100 * v).toFixed(0) : (100 * v).toPrecision(2)) + " %";
   const lines = [
     "| model | output | worst J error before → after | median before → after | R² before → after | target | time (wall / CPU) |",
     "|---|---|---|---|---|---|---|",
@@ -210,11 +211,13 @@ function markdownTable(table: readonly TableRow[]): string {
       r.after.r2.every((v, i) => v >= r.before.r2[i]!);
     r.after.worst.forEach((_, i) => {
       lines.push(
-        `| ${i === 0 ? r.model : ""} | ${r.outputs[i]} | ${pct(r.before.worst[i]!)} → **${pct(r.after.worst[i]!)}** | ${
-          pct(r.before.median[i]!)
-        } → ${pct(r.after.median[i]!)} | ${r.before.r2[i]!.toFixed(5)} → ${r.after.r2[i]!.toFixed(5)} | ${
-          i === 0 ? (reached ? "reached" : "missed") : ""
-        } | ${i === 0 ? `${r.wallSeconds.toFixed(0)} s / ${r.cpuUserSeconds.toFixed(0)} s` : ""} |`,
+        `| ${i === 0 ? r.model : ""} | ${r.outputs[i]} | ${pct(r.before.worst[i]!)} → **${
+          pct(r.after.worst[i]!)
+        }** | ${pct(r.before.median[i]!)} → ${pct(r.after.median[i]!)} | ${
+          r.before.r2[i]!.toFixed(5)
+        } → ${r.after.r2[i]!.toFixed(5)} | ${i === 0 ? (reached ? "reached" : "missed") : ""} | ${
+          i === 0 ? `${r.wallSeconds.toFixed(0)} s / ${r.cpuUserSeconds.toFixed(0)} s` : ""
+        } |`,
       );
     });
   }
