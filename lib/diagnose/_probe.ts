@@ -105,8 +105,10 @@ export async function probeTensors(
         const entry = parts.get(name) ?? { dims: dims.slice(1), chunks: [] };
         entry.chunks.push(data);
         parts.set(name, entry);
-        t.dispose();
       }
+      // Only now: onnxruntime may hand out outputs that share one buffer (a Reshape or
+      // Unsqueeze of another fetched value), and disposing one frees what the other reads.
+      for (const t of new Set(fetch.map((name) => out[name]!))) t.dispose();
     }
     for (const [name, { dims, chunks }] of parts) {
       const total = chunks.reduce((s, c) => s + c.length, 0);

@@ -157,8 +157,9 @@ async function probeValues(model: OnnxModel, batch: number): Promise<Map<string,
         ? Array.from(t.data as ArrayLike<bigint | number>, (v) => Number(v))
         : undefined;
       values.set(name, { dims: t.dims.map(Number), ...(ints ? { ints } : {}) });
-      t.dispose();
     }
+    // After every read: outputs may share a buffer (a Reshape of another output).
+    for (const t of new Set(Object.values(result))) t.dispose();
     return values;
   } catch (error) {
     throw new CannotFollow(`the graph does not run at its own batch size: ${firstLine(error)}`);
