@@ -235,6 +235,9 @@ export async function loadSurrogate(
 
 export { findExportedWeights } from "../weights/map_weights.ts";
 
+/** Rows per tfjs forward pass (bounds the rebuild's memory). */
+const TF_FORWARD_CHUNK = 4096;
+
 /** Options of {@linkcode makeSurrogate}. */
 export interface MakeSurrogateOptions {
   /** The state_dict applied to the model and its map (see {@linkcode Surrogate.weights}). @default {undefined} */
@@ -339,12 +342,20 @@ export function makeSurrogate(
     physical(x, async (xn, points) => {
       const model = await getTfModel();
       const { tf } = await import("../tf/backend.ts");
-      const y = tf.tidy(() => model.apply(tf.tensor2d(Float32Array.from(xn), [points, n])));
-      try {
-        return Float64Array.from(await y.data());
-      } finally {
-        y.dispose();
+      // In chunks: one tfjs pass over 100,000 efficient-KAN points needs more than the wasm
+      // backend's memory ([N, 30, 11] activations), and fails with "memory access out of bounds".
+      const out = new Float64Array(points * m);
+      for (let start = 0; start < points; start += TF_FORWARD_CHUNK) {
+        const rows = Math.min(TF_FORWARD_CHUNK, points - start);
+        const slice = Float32Array.from(xn.subarray(start * n, (start + rows) * n));
+        const y = tf.tidy(() => model.apply(tf.tensor2d(slice, [rows, n])));
+        try {
+          out.set(await y.data(), start * m);
+        } finally {
+          y.dispose();
+        }
       }
+      return out;
     });
 
   return {
