@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { writeCsvResult } from "../_write.ts";
+import { openCsvWriter } from "../../io/csv_stream.ts";
 import { latinHypercube } from "../../sampling/latin_hypercube.ts";
 import { readBounds } from "../../sampling/bounds.ts";
 import { parseIntegerOption } from "../_parse.ts";
@@ -24,7 +24,15 @@ export async function runSample(options: SampleCommandOptions): Promise<void> {
   const seed = parseIntegerOption("--seed", options.seed, 0, 2 ** 32 - 1);
   const bounds = await readBounds(options.bounds);
   const table = latinHypercube(bounds, n, { seed });
-  const to = await writeCsvResult(options.out, table);
+  const writer = await openCsvWriter(options.out, table.columns);
+  try {
+    await writer.write(table);
+    await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const to = options.out === "-" ? "standard output" : options.out;
   reportResult(
     options.json,
     {
