@@ -17,8 +17,8 @@ import { UsageError } from "./_errors.ts";
 /** The `--out` value meaning standard output. */
 export const STDOUT = "-";
 
-/** What a command's `--out` names. */
-export type OutKind = "file" | "dir";
+/** What a command's `--out` names: a CSV result (which `-` may send to standard output), another file, or a folder. */
+export type OutKind = "csv" | "file" | "dir";
 
 /** The paths of one command run. */
 export interface PathPlan {
@@ -79,9 +79,11 @@ export async function planPaths(
   if (out === undefined || out.path === undefined) return { inputs: resolved, out: undefined };
   const option = out.option ?? "--out";
   if (out.path === STDOUT) {
-    if (out.kind === "dir") {
+    if (out.kind !== "csv") {
       throw new UsageError(
-        `Invalid ${option} -: standard output takes a CSV result, this command writes a folder`,
+        `Invalid ${option} -: standard output takes a CSV result, this command writes ${
+          out.kind === "dir" ? "a folder" : "a file"
+        }`,
       );
     }
     return { inputs: resolved, out: STDOUT };
@@ -148,7 +150,7 @@ async function checkOut(
   const real = await realPathOf(path);
   if (/^\/(dev|proc)\//.test(resolve(path)) || /^\/(dev|proc)\//.test(real)) {
     refuse(
-      `it is a device, not a file${kind === "file" ? `; use ${option} - for standard output` : ""}`,
+      `it is a device, not a file${kind === "csv" ? `; use ${option} - for standard output` : ""}`,
     );
   }
   const info = await Deno.stat(path).catch(() => undefined);
@@ -165,12 +167,12 @@ async function checkOut(
     if (within(real, input.real)) refuse(`it lies inside ${what}`);
   }
   if (info !== undefined) {
-    if (kind === "file" && info.isDirectory) refuse("it is a folder; give a file name");
+    if (kind !== "dir" && info.isDirectory) refuse("it is a folder; give a file name");
     if (kind === "dir" && info.isFile) refuse("it is a file; give a folder");
     if (!info.isFile && !info.isDirectory) {
       refuse(
         `not a regular file (a device, pipe or socket)${
-          kind === "file" ? `; use ${option} - for standard output` : ""
+          kind === "csv" ? `; use ${option} - for standard output` : ""
         }`,
       );
     }

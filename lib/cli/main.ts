@@ -20,7 +20,7 @@ import { InterruptedError, UsageError } from "./_errors.ts";
 import { escapeControl } from "../io/quote.ts";
 import { enterUserDirectory } from "./_cwd.ts";
 import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
-import { planPaths, STDOUT } from "./_paths.ts";
+import { type OutKind, planPaths, STDOUT } from "./_paths.ts";
 import { JSON_HELP } from "./_result.ts";
 import { setQuiet } from "./_warn.ts";
 import { GLOBAL_FLAGS, usageErrorLine } from "./_usage.ts";
@@ -339,6 +339,9 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
   return program as unknown as Command;
 }
 
+/** Commands whose `--out` is a CSV result, which `--out -` sends to standard output. */
+const CSV_RESULTS: ReadonlySet<string> = new Set(["forward", "jacobian", "hessian", "sample"]);
+
 /**
  * Resolves and checks every path of the command about to run, before it reads
  * anything: options whose value is `<file>` (and the `<model>` argument) are
@@ -354,14 +357,18 @@ async function resolveCommandPaths(command: Command): Promise<void> {
     setters.set("<model>", (path) => (command.processedArgs as unknown[])[i] = path);
   });
   const values = command.opts() as Record<string, unknown>;
-  let out: { path: string | undefined; kind: "file" | "dir" } | undefined;
+  let out: { path: string | undefined; kind: OutKind } | undefined;
   for (const option of command.options) {
     const key = option.attributeName();
     const value = values[key];
     if (option.long === "--out") {
       out = {
         path: typeof value === "string" ? value : undefined,
-        kind: option.flags.includes("<dir>") ? "dir" : "file",
+        kind: option.flags.includes("<dir>")
+          ? "dir"
+          : CSV_RESULTS.has(command.name())
+          ? "csv"
+          : "file",
       };
       setters.set("--out", (path) => command.setOptionValue(key, path));
     } else if (option.flags.includes("<file>") && option.long !== undefined) {

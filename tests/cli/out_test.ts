@@ -188,6 +188,14 @@ Deno.test("--out - writes CSV results to standard output and is refused for fold
     "-",
   );
   assertOneLineError(check, 2, "standard output takes a CSV result");
+  const onnx = await partials(
+    "export-jacobian",
+    "--model",
+    mlp,
+    "--out",
+    "-",
+  );
+  assertOneLineError(onnx, 2, "standard output takes a CSV result, this command writes a file");
   const device = await partials(
     "forward",
     "--model",
