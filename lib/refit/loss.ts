@@ -78,12 +78,47 @@ export function sobolevLoss(
   options: SobolevLossOptions,
 ): SobolevLoss {
   const { lambda, entryWeights } = options;
+  return tf.tidy(() => {
+    const y = f(batch.x);
+    const m = y.shape[1];
+    const terms = sobolevTerms(
+      y,
+      lambda > 0 ? () => batchedJacobian(f, batch.x, m) : undefined,
+      batch,
+      {
+        lambda,
+        ...(entryWeights ? { entryWeights } : {}),
+      },
+    );
+    return { total: terms.total, value: terms.value, jacobian: terms.jacobian };
+  }) as SobolevLoss;
+}
+
+/**
+ * The Sobolev loss from a model's values `y` `[B, m]` and, when λ > 0, its
+ * Jacobians (made on demand by `jacobian`, `[B, m, n]`), whichever way they
+ * were computed: the terms of {@linkcode sobolevLoss}. Float32.
+ *
+ * @param y The model's values at `batch.x`.
+ * @param jacobian Makes the model's Jacobians at `batch.x`; needed when λ > 0.
+ * @param batch The minibatch.
+ * @param options λ and the entry weights.
+ * @returns The loss terms (new tensors).
+ * @throws {TypeError} If shapes disagree, or λ > 0 without Jacobian targets or `jacobian`.
+ * @throws {RangeError} If λ is negative or not finite.
+ */
+export function sobolevTerms(
+  y: tf.Tensor2D,
+  jacobian: (() => tf.Tensor3D) | undefined,
+  batch: SobolevBatch,
+  options: SobolevLossOptions,
+): SobolevLoss {
+  const { lambda, entryWeights } = options;
   if (!(lambda >= 0) || !Number.isFinite(lambda)) {
     throw new RangeError(`Cannot compute the loss: λ ${lambda} is not a finite number ≥ 0`);
   }
   const [B, n] = batch.x.shape;
   return tf.tidy(() => {
-    const y = f(batch.x);
     if (y.shape[0] !== B || y.shape[1] !== batch.y.shape[1]) {
       throw new TypeError(
         `Cannot compute the loss: the model gives [${y.shape.join(", ")}], the targets are [${
@@ -95,7 +130,7 @@ export function sobolevLoss(
     const value = tf.mean(tf.square(tf.sub(y, batch.y))) as tf.Scalar;
     if (lambda === 0) return { total: value, value, jacobian: tf.scalar(0) };
     const target = batch.jacobian;
-    if (!target) {
+    if (!target || !jacobian) {
       throw new TypeError("Cannot compute the loss: λ > 0 needs Jacobian targets");
     }
     if (target.shape[0] !== B || target.shape[1] !== m || target.shape[2] !== n) {
@@ -105,11 +140,22 @@ export function sobolevLoss(
         }], expected [${B}, ${m}, ${n}]`,
       );
     }
-    const jac = batchedJacobian(f, batch.x, m);
+    const jac = jacobian();
+    if (jac.shape[0] !== B || jac.shape[1] !== m || jac.shape[2] !== n) {
+      throw new TypeError(
+        `Cannot compute the loss: the model's Jacobians have shape [${
+          jac.shape.join(", ")
+        }], expected [${B}, ${m}, ${n}]`,
+      );
+    }
     let sq = tf.square(tf.sub(jac, target));
     if (entryWeights) sq = tf.mul(sq, entryWeights);
-    const jacobian = tf.mean(sq) as tf.Scalar;
-    return { total: tf.add(value, tf.mul(jacobian, lambda)) as tf.Scalar, value, jacobian };
+    const jacobianTerm = tf.mean(sq) as tf.Scalar;
+    return {
+      total: tf.add(value, tf.mul(jacobianTerm, lambda)) as tf.Scalar,
+      value,
+      jacobian: jacobianTerm,
+    };
   });
 }
 

@@ -7,10 +7,13 @@
  *
  * @module
  */
+import { type CompiledGraph, compileGraph } from "../graph/interpreter.ts";
 import type { TfModel } from "../graph/tf_model.ts";
+import { buildDerivativeModel } from "../onnx/derivative/mod.ts";
+import type { OnnxModel } from "../onnx/model.ts";
 import { tf } from "../tf/backend.ts";
 import { initializerFromParameters } from "../weights/differentiable.ts";
-import { batchedJacobian, type SobolevLoss, sobolevLoss } from "./loss.ts";
+import { batchedJacobian, type SobolevLoss, sobolevTerms } from "./loss.ts";
 import type { TrainingPlan } from "./parameters.ts";
 
 /** Points and targets in normalized units, row-major float32. */
@@ -42,6 +45,44 @@ export interface LossParts {
   readonly jacobian: number;
 }
 
+/**
+ * The model's forward-mode derivative graph `x → (y, ∂y/∂x)` compiled for
+ * tfjs, normalized units: the Jacobian of a batch in one pass with the `n`
+ * input directions on a leading tangent axis, whose gradient with respect to
+ * the weights is a first-order reverse pass (instead of reverse mode over the
+ * reverse-mode Jacobian).
+ */
+export interface JacobianGraph {
+  readonly graph: CompiledGraph;
+  readonly input: string;
+  readonly output: string;
+  readonly jacobian: string;
+}
+
+/**
+ * Builds and compiles the derivative graph of `onnx` for the refit loss, or
+ * says why it cannot be used: a fixed batch size (the graph runs in chunks), or
+ * an op without a tangent rule or tfjs translation. The derivative graph keeps
+ * the model's initializer names, so weights override it as they do the model.
+ *
+ * @param onnx The model (float32, normalized units).
+ * @returns The compiled graph, or the reason it cannot be used.
+ */
+export async function compileJacobianGraph(
+  onnx: OnnxModel,
+): Promise<{ graph: JacobianGraph } | { reason: string }> {
+  if (onnx.input.batch !== null) {
+    return { reason: `the model runs in fixed batches of ${onnx.input.batch}` };
+  }
+  try {
+    const dm = await buildDerivativeModel(onnx);
+    const graph = compileGraph(dm.proto.graph ?? {}, { opset: onnx.opset, source: onnx.source });
+    return { graph: { graph, input: dm.input, output: dm.output, jacobian: dm.jacobian } };
+  } catch (e) {
+    return { reason: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 /** Options of {@linkcode RefitObjective}. */
 export interface RefitObjectiveOptions {
   /** Weight λ of the Jacobian term. */
@@ -50,6 +91,12 @@ export interface RefitObjectiveOptions {
   entryWeights: Float32Array;
   /** Points per tensor call when evaluating whole sets (bounds memory, not results). */
   chunk: number;
+  /**
+   * The model's derivative graph (see {@linkcode compileJacobianGraph}), owned
+   * by the caller; without it Jacobians are taken by reverse mode through `model`.
+   * @default {undefined}
+   */
+  jacobianGraph?: JacobianGraph;
 }
 
 /**
@@ -65,6 +112,7 @@ export class RefitObjective {
   readonly #chunk: number;
   readonly #m: number;
   readonly #n: number;
+  readonly #jacobianGraph: JacobianGraph | undefined;
   /** Total number of trainable elements. */
   readonly size: number;
 
@@ -80,6 +128,7 @@ export class RefitObjective {
     this.#chunk = options.chunk;
     this.#m = model.outputWidth;
     this.#n = model.inputWidth;
+    this.#jacobianGraph = options.jacobianGraph;
     let size = 0;
     for (const key of plan.trainable) {
       const t = plan.dict.get(key)!;
@@ -96,21 +145,44 @@ export class RefitObjective {
     return [...this.#variables.values()];
   }
 
+  /** How Jacobians are computed: `"forward"` (the derivative graph) or `"reverse"`. */
+  get jacobianMode(): "forward" | "reverse" {
+    return this.#jacobianGraph ? "forward" : "reverse";
+  }
+
   /** The model with the current variables, `[B, n] → [B, m]` (differentiable in them). */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    const overrides = new Map<string, tf.Tensor>();
-    for (const name of this.#plan.initializers) {
-      overrides.set(name, initializerFromParameters(this.#plan.map, name, this.#variables));
+    return this.#model.apply(x, this.#overrides());
+  }
+
+  /**
+   * The model's values `[B, m]` and Jacobians `[B, m, n]` with the current
+   * variables, differentiable in them (inside `tf.tidy` or a gradient).
+   */
+  valuesAndJacobiansOf(x: tf.Tensor2D): { y: tf.Tensor2D; jacobian: tf.Tensor3D } {
+    const jg = this.#jacobianGraph;
+    if (!jg) {
+      return { y: this.apply(x), jacobian: batchedJacobian((v) => this.apply(v), x, this.#m) };
     }
-    return this.#model.apply(x, overrides);
+    const outputs = jg.graph.run(new Map([[jg.input, x]]), this.#overrides()) as tf.Tensor[];
+    const at = (name: string) => outputs[jg.graph.outputNames.indexOf(name)]!;
+    return { y: at(jg.output) as tf.Tensor2D, jacobian: at(jg.jacobian) as tf.Tensor3D };
   }
 
   /** The Sobolev loss on a batch (tensors; inside `tf.tidy` or `optimizer.minimize`). */
   loss(batch: TensorSet): SobolevLoss {
-    return sobolevLoss((x) => this.apply(x), batch, {
-      lambda: this.#lambda,
-      entryWeights: this.#weights,
-    });
+    const options = { lambda: this.#lambda, entryWeights: this.#weights };
+    if (this.#lambda === 0) return sobolevTerms(this.apply(batch.x), undefined, batch, options);
+    const { y, jacobian } = this.valuesAndJacobiansOf(batch.x);
+    return sobolevTerms(y, () => jacobian, batch, options);
+  }
+
+  #overrides(): Map<string, tf.Tensor> {
+    const overrides = new Map<string, tf.Tensor>();
+    for (const name of this.#plan.initializers) {
+      overrides.set(name, initializerFromParameters(this.#plan.map, name, this.#variables));
+    }
+    return overrides;
   }
 
   /** Every trainable element as one float64 vector, variables in plan order. */
@@ -192,8 +264,9 @@ export class RefitObjective {
       const size = Math.min(this.#chunk, N - s);
       tf.tidy(() => {
         const xs = tf.tensor2d(x.subarray(s * n, (s + size) * n), [size, n]);
-        y.set(this.apply(xs).dataSync(), s * m);
-        jacobian.set(batchedJacobian((v) => this.apply(v), xs, m).dataSync(), s * m * n);
+        const at = this.valuesAndJacobiansOf(xs);
+        y.set(at.y.dataSync(), s * m);
+        jacobian.set(at.jacobian.dataSync(), s * m * n);
       });
     }
     return { y, jacobian };

@@ -29,6 +29,7 @@ import {
   scoreHeldOut,
 } from "./metrics.ts";
 import {
+  compileJacobianGraph,
   disposeSet,
   gatherSet,
   type LossParts,
@@ -221,6 +222,12 @@ export interface RefitResult {
   readonly after: RefitMetrics;
   /** The tfjs backend used. */
   readonly backend: string;
+  /**
+   * How the loss took the model's Jacobians: `"forward"`, the derivative graph
+   * (forward mode, then one reverse pass for the weights), or `"reverse"`,
+   * reverse mode over reverse mode, with the reason the graph could not be used.
+   */
+  readonly jacobianMode: { readonly mode: "forward" | "reverse"; readonly reason?: string };
   /** Timings. */
   readonly timings: RefitTimings;
   /** Trainable tensor elements. */
@@ -314,6 +321,12 @@ export async function refit(
   // The same evaluation of the refit model closes the run: keep time for it.
   const finishReserveMs = 1.5 * (clock() - tBefore) + 50;
   const model = await surrogate.tfModel();
+  const compiled = opts.lambda > 0 ? await compileJacobianGraph(surrogate.onnx) : undefined;
+  const jacobianGraph = compiled && "graph" in compiled ? compiled.graph : undefined;
+  const jacobianMode = jacobianGraph ? { mode: "forward" as const } : {
+    mode: "reverse" as const,
+    ...(compiled && "reason" in compiled ? { reason: compiled.reason } : {}),
+  };
   const t1 = performance.now();
   const c1 = clock();
 
@@ -321,6 +334,7 @@ export async function refit(
     lambda: opts.lambda,
     entryWeights: weights,
     chunk: CHUNK,
+    ...(jacobianGraph ? { jacobianGraph } : {}),
   });
   let trainT: TensorSet = toTensorSet(train, m, n);
   const history: EpochInfo[] = [];
@@ -554,6 +568,7 @@ export async function refit(
     tLbfgs = performance.now();
   } finally {
     objective.dispose();
+    jacobianGraph?.graph.dispose();
     disposeSet(trainT);
   }
   const t2 = performance.now();
@@ -595,6 +610,7 @@ export async function refit(
     before,
     after: afterMetrics,
     backend,
+    jacobianMode,
     timings: {
       prepareMs: t1 - t0,
       trainMs: t2 - t1,

@@ -50,7 +50,7 @@ export interface WrittenRefit {
  * before/after metrics on the held-out points (value R² and range-normalized
  * error per output, row- and range-normalized Jacobian errors per entry, worst
  * row-normalized per output), λ and the other options, epochs run, best epoch,
- * the seed, timings, sizes, the tfjs backend and the training plan (what was
+ * the seed, timings, sizes, the tfjs backend, how the loss took Jacobians and the training plan (what was
  * trained, fixed and tied, and the folded initializers recomputed from the
  * parts, e.g. efficient-KAN's `spline_weight · spline_scaler`).
  *
@@ -143,6 +143,7 @@ export interface RefitSummary {
   readonly split: RefitResult["split"];
   readonly adaptiveRounds: RefitResult["adaptiveRounds"];
   readonly backend: string;
+  readonly jacobianMode: RefitResult["jacobianMode"];
   readonly timings: RefitResult["timings"];
   readonly sizes: Readonly<Record<string, number>>;
   readonly weights: Readonly<Record<string, unknown>>;
@@ -195,6 +196,7 @@ function refitSummary(
     split: result.split,
     adaptiveRounds: result.adaptiveRounds,
     backend: result.backend,
+    jacobianMode: result.jacobianMode,
     timings: result.timings,
     sizes: {
       onnxBytes: sizes.onnxBytes,

@@ -2,8 +2,18 @@ import { assertAlmostEquals, assertEquals } from "../_assert.ts";
 import { buildTfModel } from "../../lib/graph/tf_model.ts";
 import type { RefitData } from "../../lib/refit/data.ts";
 import { scoreHeldOut } from "../../lib/refit/metrics.ts";
-import { disposeSet, RefitObjective, toTensorSet } from "../../lib/refit/objective.ts";
-import { planFromInitializers } from "../../lib/refit/parameters.ts";
+import { loadOnnxModel } from "../../lib/onnx/model.ts";
+import {
+  compileJacobianGraph,
+  disposeSet,
+  type JacobianGraph,
+  RefitObjective,
+  toTensorSet,
+} from "../../lib/refit/objective.ts";
+import { planFromInitializers, planFromStateDict } from "../../lib/refit/parameters.ts";
+import { loadStateDict } from "../../lib/weights/load.ts";
+import { mapStateDict } from "../../lib/weights/map.ts";
+import { bundledPaths } from "../_bundled.ts";
 import { identityScaling } from "../../lib/scaling/scaler.ts";
 import { initTf, tf } from "../../lib/tf/backend.ts";
 import { tinyMlp } from "./_tiny.ts";
@@ -125,4 +135,72 @@ Deno.test("scoreHeldOut() computes the training loss's formula on the host, and 
   disposeSet(t);
   objective.dispose();
   model.dispose();
+});
+
+/** Forward mode (derivative graph) vs reverse over reverse: float32 sums in another order. */
+const MODE_RTOL = { float32: 2e-5 } as const;
+
+Deno.test("RefitObjective: the derivative graph gives reverse mode's loss, gradient and Jacobians (bundled models, state_dict weights)", async () => {
+  await initTf();
+  for (const name of ["fastkan", "effkan", "mlp"]) {
+    const paths = bundledPaths(name);
+    const onnx = await loadOnnxModel(paths.onnx);
+    const dict = await loadStateDict(paths.pth);
+    const plan = planFromStateDict(mapStateDict(onnx, dict), dict);
+    const model = buildTfModel(onnx);
+    const compiled = await compileJacobianGraph(onnx);
+    if (!("graph" in compiled)) throw new Error(`${name}: ${compiled.reason}`);
+    const points = 48;
+    const x = Float32Array.from({ length: 4 * points }, (_, i) => (i * 0.618034) % 1);
+    const nset = {
+      points,
+      x,
+      y: Float32Array.from({ length: 4 * points }, (_, i) => Math.sin(i)),
+      jacobian: Float32Array.from({ length: 16 * points }, (_, i) => Math.cos(0.3 * i)),
+    };
+    const run = (jacobianGraph?: JacobianGraph) => {
+      const objective = new RefitObjective(model, plan, {
+        lambda: 0.5,
+        entryWeights: Float32Array.from({ length: 16 }, (_, i) => 1 + (i % 3)),
+        chunk: 20,
+        ...(jacobianGraph ? { jacobianGraph } : {}),
+      });
+      // Move every weight so that the overrides, not the file's values, are differentiated.
+      objective.write(objective.read().map((v, i) => v * (1 + 0.05 * Math.sin(i))));
+      const t = toTensorSet(nset, 4, 4);
+      const out = { ...objective.lossAndGradient(t), at: objective.valuesAndJacobians(x) };
+      assertEquals(objective.jacobianMode, jacobianGraph ? "forward" : "reverse");
+      disposeSet(t);
+      objective.dispose();
+      return out;
+    };
+    const reverse = run();
+    const forward = run(compiled.graph);
+    compiled.graph.graph.dispose();
+    model.dispose();
+    assertAlmostEquals(
+      forward.parts.total,
+      reverse.parts.total,
+      MODE_RTOL.float32 * reverse.parts.total,
+    );
+    const scale = Math.max(...reverse.gradient.map(Math.abs));
+    forward.gradient.forEach((g, i) =>
+      assertAlmostEquals(
+        g,
+        reverse.gradient[i]!,
+        MODE_RTOL.float32 * scale,
+        `${name} gradient ${i}`,
+      )
+    );
+    const jscale = Math.max(...reverse.at.jacobian.map(Math.abs));
+    forward.at.jacobian.forEach((v, i) =>
+      assertAlmostEquals(v, reverse.at.jacobian[i]!, MODE_RTOL.float32 * jscale, `${name} J ${i}`)
+    );
+  }
+});
+
+Deno.test("compileJacobianGraph() names why a fixed-batch model keeps reverse mode", async () => {
+  const onnx = tinyMlp();
+  const compiled = await compileJacobianGraph({ ...onnx, input: { ...onnx.input, batch: 16 } });
+  assertEquals("reason" in compiled && compiled.reason, "the model runs in fixed batches of 16");
 });
