@@ -11,6 +11,7 @@ import { readBinaryFile } from "../io/table.ts";
 import { describeError } from "../io/quote.ts";
 import { checkGraph } from "./_checks.ts";
 import { rewriteForFloat64 } from "./_float64_rewrites.ts";
+import { checkInferenceMode } from "./training_mode.ts";
 import {
   convertFloatTensor,
   DataType,
@@ -61,7 +62,8 @@ export interface OnnxModel {
  * @param source Path or label used in messages.
  * @throws {SyntaxError} If the bytes are not a valid ONNX model (truncated, garbage, no graph,
  *   a node reading an undefined value, a cycle).
- * @throws {RangeError} If a declared size is beyond the limits (`lib/io/limits.ts`).
+ * @throws {RangeError} If a declared size is beyond the limits (`lib/io/limits.ts`), or a
+ *   node runs in training mode (a random Dropout, a BatchNormalization over batch statistics).
  * @throws {TypeError} If the graph does not have exactly one 2-D float/double
  *   input with a fixed width and one 2-D output with a fixed width.
  *
@@ -96,7 +98,10 @@ function decodeProto(bytes: Uint8Array, source: string): onnxProto.onnx.ModelPro
     );
   }
   // Checked before anything (onnxruntime included) runs the graph.
-  if (proto.graph) checkGraph(proto.graph, source);
+  if (proto.graph) {
+    checkGraph(proto.graph, source);
+    checkInferenceMode(proto.graph, defaultOpset(proto), source);
+  }
   return proto;
 }
 
@@ -328,19 +333,24 @@ function fromProto(
     );
   }
   const output = port(outputs[0]!, "output", source, options.outputWidth);
-  let opset = 0;
-  for (const entry of proto.opsetImport) {
-    if (entry.domain === "" || entry.domain === "ai.onnx") opset = toInt(entry.version);
-  }
   return {
     source,
     proto,
-    opset,
+    opset: defaultOpset(proto),
     producer: proto.producerName ?? "",
     input,
     output,
     initializers,
   };
+}
+
+/** Opset of the default (`""` / `"ai.onnx"`) domain, 0 when not imported. */
+function defaultOpset(proto: onnxProto.onnx.ModelProto): number {
+  let opset = 0;
+  for (const entry of proto.opsetImport) {
+    if (entry.domain === "" || entry.domain === "ai.onnx") opset = toInt(entry.version);
+  }
+  return opset;
 }
 
 function port(

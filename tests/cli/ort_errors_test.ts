@@ -3,7 +3,7 @@
  * error naming the file (and the node), nothing from onnxruntime's own log.
  */
 import onnxProto from "onnx-proto";
-import { assertEquals } from "../_assert.ts";
+import { assertAlmostEquals, assertEquals, assertFalse } from "../_assert.ts";
 import { SEED } from "../_bundled.ts";
 import { assertOneLineError, partials } from "./_partials.ts";
 
@@ -87,4 +87,84 @@ Deno.test("broken ONNX files give one line naming the file and node, and no onnx
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
     });
   }
+});
+
+Deno.test("a training-mode Dropout or BatchNormalization is refused in one line by every engine before any work; an inference-mode Dropout runs", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const scalar = (name: string, dataType: number, value: number): onnxProto.onnx.ITensorProto => ({
+    name,
+    dims: [],
+    dataType,
+    ...(dataType === 1 ? { floatData: [value] } : { int32Data: [value] }),
+  });
+  const dropout = (training: number) =>
+    model(
+      [{ opType: "Dropout", input: ["x", "ratio", "train"], output: ["y"], name: "/drop/Dropout" }],
+      [scalar("ratio", 1, 0.5), scalar("train", 9, training)],
+    );
+  const batchNorm = model(
+    [{
+      opType: "BatchNormalization",
+      input: ["x", "s", "b", "m", "v"],
+      output: ["y"],
+      name: "/bn/BatchNormalization",
+      attribute: [{ name: "training_mode", type: 2, i: 1 }],
+    }],
+    ["s", "b", "m", "v"].map((name) => ({ name, dims: [4], dataType: 1, floatData: [1, 1, 1, 1] })),
+  );
+  const dropoutSays =
+    'node "/drop/Dropout" (Dropout): training_mode is true (random dropout with ratio 0.5) is not supported; export the model in inference mode';
+  const batchNormSays =
+    'node "/bn/BatchNormalization" (BatchNormalization): training_mode=1 (batch statistics) is not supported';
+  const cases: [string, Uint8Array, string, string[]][] = [
+    ["Dropout, forward --engine ort", dropout(1), dropoutSays, ["forward", "--engine", "ort"]],
+    ["Dropout, forward --engine tf", dropout(1), dropoutSays, ["forward", "--engine", "tf"]],
+    ["BatchNormalization, forward --engine ort", batchNorm, batchNormSays, ["forward"]],
+    ["BatchNormalization, jacobian", batchNorm, batchNormSays, ["jacobian"]],
+  ];
+  for (const [name, bytes, says, command] of cases) {
+    await t.step(name, async () => {
+      const path = `${dir}/train.onnx`;
+      const out = `${dir}/y.csv`;
+      await Deno.writeFile(path, bytes);
+      const r = await partials(
+        ...command,
+        "--quiet",
+        "--model",
+        path,
+        "--inputs",
+        SEED.inputs,
+        "--out",
+        out,
+      );
+      assertOneLineError(r, 1, `Cannot use ${path}: ${says}`);
+      assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assertFalse(await Deno.stat(out).then(() => true, () => false), "nothing written");
+    });
+  }
+  await t.step("inference-mode Dropout (training_mode false), forward --engine ort", async () => {
+    const path = `${dir}/eval.onnx`;
+    const out = `${dir}/y.csv`;
+    await Deno.writeFile(path, dropout(0));
+    const r = await partials(
+      "forward",
+      "--quiet",
+      "--engine",
+      "ort",
+      "--model",
+      path,
+      "--inputs",
+      SEED.inputs,
+      "--out",
+      out,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    const rows = (text: string) =>
+      text.trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+    const x = rows(await Deno.readTextFile(SEED.inputs));
+    const y = rows(await Deno.readTextFile(out));
+    assertEquals(y.length, x.length);
+    // The identity, in float32: y = x to float32 precision.
+    y.forEach((row, k) => row.slice(4).forEach((v, j) => assertAlmostEquals(v, x[k]![j]!, 1e-6)));
+  });
 });

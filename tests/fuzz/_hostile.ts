@@ -633,8 +633,6 @@ function hostileOnnx(): HostileFile[] {
         ],
       }),
       "training_mode is true",
-      "refuse",
-      1,
     ),
     onnx(
       "nested_if_2000",
@@ -662,8 +660,6 @@ function hostileOnnx(): HostileFile[] {
         },
       ),
       "training_mode",
-      "refuse",
-      1,
     ),
     onnx(
       "unknown_op",

@@ -13,7 +13,8 @@ import { createOrtRunner } from "../../lib/onnx/ort_runner.ts";
 import { toHost, toTensor, type Value } from "../../lib/graph/value.ts";
 import { DataType, encodeTensorProto, type HostTensor } from "../../lib/onnx/tensor.ts";
 import { initTf, tf } from "../../lib/tf/backend.ts";
-import { assertAlmostEquals, assertEquals } from "../_assert.ts";
+import { UnsupportedNodeError } from "../../lib/graph/errors.ts";
+import { assertAlmostEquals, assertEquals, assertThrows } from "../_assert.ts";
 
 /** Float32 forward agreement between the rebuild and onnxruntime (relative to max(1, |y|)). */
 export const FORWARD_TOL = { float32: 2e-6 } as const;
@@ -254,6 +255,27 @@ export function int64(name: string, data: number[], dims: number[] = [data.lengt
 /** The tiny graph as an {@linkcode OnnxModel} (it must have one 2-D input and one 2-D output). */
 export function tinyOnnxModel(g: TinyGraph): OnnxModel {
   return decodeOnnxModel(buildTinyModel(g), "tiny.onnx");
+}
+
+/**
+ * Asserts a training-mode graph is refused twice with the same reason: by the
+ * loader (`RangeError`, `Cannot use tiny.onnx: node …`) before any engine runs,
+ * and by the tfjs rebuild given the graph directly (`UnsupportedNodeError`).
+ *
+ * @param node How the message names the node, e.g. `"drop" (Dropout)`.
+ * @returns The rebuild's error.
+ */
+export function assertTrainingModeRefused(
+  g: TinyGraph,
+  node: string,
+  reason: string,
+): UnsupportedNodeError {
+  assertThrows(() => tinyOnnxModel(g), RangeError, `Cannot use tiny.onnx: node ${node}: ${reason}`);
+  return assertThrows(
+    () => compileGraph(tinyProto(g).graph!, { opset: g.opset ?? 17, source: "tiny.onnx" }),
+    UnsupportedNodeError,
+    `Cannot build the graph of tiny.onnx: node ${node}: ${reason}`,
+  );
 }
 
 /**

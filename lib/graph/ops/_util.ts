@@ -4,6 +4,7 @@
  * @module
  */
 import type { tf } from "../../tf/backend.ts";
+import { trainingModeReason } from "../../onnx/training_mode.ts";
 import { UnsupportedNodeError } from "../errors.ts";
 import { type HostValue, toHost, toTensor, type Value } from "../value.ts";
 import type { PlannedNode, TranslateContext } from "./types.ts";
@@ -27,6 +28,20 @@ export function refuse(
   reason: string,
 ): UnsupportedNodeError {
   return new UnsupportedNodeError(node.opType, node.name, ctx.source, reason);
+}
+
+/**
+ * The `check` of ops with a training mode (`Dropout`, `BatchNormalization`):
+ * refuses the node when {@linkcode trainingModeReason} finds one (the same
+ * rule model loading applies, for graphs given to the rebuild directly).
+ */
+export function refuseTrainingMode(
+  node: PlannedNode,
+  ctx: TranslateContext,
+  constant: (i: number) => HostValue | undefined,
+): void {
+  const reason = trainingModeReason(node, (i) => constant(i)?.data[0]);
+  if (reason !== undefined) throw refuse(node, ctx, reason);
 }
 
 /** A value read as a list of integers (host values directly; tensors via `dataSync`). */

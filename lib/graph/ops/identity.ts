@@ -1,7 +1,7 @@
 /**
  * Pass-through and type ops: `Identity`, `Dropout` (inference: identity, the
- * optional mask output all true; training mode refused at build time) and `Cast` (float/double -> float32 tensor,
- * integer types -> int32, bool). Casts to int or bool carry no gradient;
+ * optional mask output all true; training mode refused, see `lib/onnx/training_mode.ts`)
+ * and `Cast` (float/double -> float32 tensor, integer types -> int32, bool). Casts to int or bool carry no gradient;
  * a cast from float to float is the identity.
  *
  * @module
@@ -18,7 +18,7 @@ import {
   type Value,
   withoutGradient,
 } from "../value.ts";
-import { need, refuse } from "./_util.ts";
+import { need, refuseTrainingMode } from "./_util.ts";
 import type { OpEntry, PlannedNode, TranslateContext } from "./types.ts";
 
 function castHost(x: HostValue, to: ElementKind): HostValue {
@@ -36,43 +36,6 @@ function castTensor(x: tf.Tensor, to: ElementKind): tf.Tensor {
   if (to === "float") return tf.cast(x, "float32");
   if (to === "int") return withoutGradient((t) => tf.cast(t, "int32"), [x]);
   return withoutGradient((t) => tf.notEqual(t, tf.zerosLike(t)), [x]);
-}
-
-/**
- * Refuses training-mode Dropout at build time: before opset 7 when `is_test`
- * is 0 (its default), from opset 12 when `training_mode` is true (unless the
- * ratio is a constant 0) or not a constant.
- */
-function checkDropout(
-  node: PlannedNode,
-  ctx: TranslateContext,
-  constant: (i: number) => HostValue | undefined,
-): void {
-  const advice =
-    "export the model in inference mode (model.eval(), the default of torch.onnx.export)";
-  if (node.opset < 7 && node.attributes.number("is_test", 0) === 0) {
-    throw refuse(
-      node,
-      ctx,
-      `is_test is 0 (training mode: random dropout) is not supported; ${advice}`,
-    );
-  }
-  if ((node.inputs[2] ?? "") === "") return;
-  const training = constant(2);
-  if (training === undefined) {
-    throw refuse(node, ctx, `training_mode is not a constant, so it may be true; ${advice}`);
-  }
-  if (training.data[0] === 0) return;
-  const ratio = (node.inputs[1] ?? "") === "" ? 0.5 : constant(1)?.data[0];
-  if (ratio !== 0) {
-    throw refuse(
-      node,
-      ctx,
-      `training_mode is true (random dropout${
-        ratio === undefined ? "" : ` with ratio ${ratio}`
-      }) is not supported; ${advice}`,
-    );
-  }
 }
 
 /** Inference (or ratio 0): the identity, and a mask of all true. */
@@ -97,7 +60,7 @@ export const IDENTITY_OPS: readonly OpEntry[] = [
   {
     opType: "Dropout",
     limits: "inference mode only",
-    check: checkDropout,
+    check: refuseTrainingMode,
     translate: dropout,
     host: (n, i, c) => dropout(n, i, c) as HostValue[],
   },

@@ -1,14 +1,14 @@
 /**
  * Normalizations: `LayerNormalization` (over axes `axis..rank-1`, optional
  * Mean and InvStdDev outputs) and `BatchNormalization` in inference mode
- * (running statistics, channel axis 1; training mode is refused at build
- * time).
+ * (running statistics, channel axis 1; training mode is refused, see
+ * `lib/onnx/training_mode.ts`).
  *
  * @module
  */
 import { tf } from "../../tf/backend.ts";
 import { normalizeAxis, toTensor } from "../value.ts";
-import { need, refuse } from "./_util.ts";
+import { need, refuseTrainingMode } from "./_util.ts";
 import type { OpEntry } from "./types.ts";
 
 /** The normalization ops. */
@@ -34,26 +34,7 @@ export const NORMALIZATION_OPS: readonly OpEntry[] = [
   {
     opType: "BatchNormalization",
     limits: "inference mode only",
-    check(node, ctx) {
-      const advice = "export the model in inference mode (model.eval())";
-      if (node.attributes.number("training_mode", 0) !== 0) {
-        throw refuse(
-          node,
-          ctx,
-          `training_mode=1 (batch statistics) is not supported; ${advice}`,
-        );
-      }
-      if (node.opset < 7 && node.attributes.number("is_test", 0) === 0) {
-        throw refuse(node, ctx, `is_test is 0 (training mode) is not supported; ${advice}`);
-      }
-      if (node.outputs.slice(1).some((o) => o !== "")) {
-        throw refuse(
-          node,
-          ctx,
-          `outputs running statistics (training mode), which is not supported; ${advice}`,
-        );
-      }
-    },
+    check: refuseTrainingMode,
     translate(node, inputs, ctx) {
       const x = toTensor(need(node, inputs, 0, ctx));
       const eps = node.attributes.number("epsilon", 1e-5);

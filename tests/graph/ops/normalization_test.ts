@@ -1,14 +1,12 @@
-import { UnsupportedNodeError } from "../../../lib/graph/errors.ts";
-import { buildTfModel } from "../../../lib/graph/tf_model.ts";
 import { initTf } from "../../../lib/tf/backend.ts";
-import { assertEquals, assertThrows } from "../../_assert.ts";
+import { assertEquals } from "../../_assert.ts";
 import {
   assertAgrees,
+  assertTrainingModeRefused,
   attr,
   floatInput,
   node,
   type TinyGraph,
-  tinyOnnxModel,
 } from "../_tiny_graph.ts";
 
 Deno.test("NORMALIZATION_OPS LayerNormalization matches onnxruntime (axis, epsilon, no bias, Mean/InvStdDev)", async (t) => {
@@ -53,17 +51,16 @@ Deno.test("NORMALIZATION_OPS BatchNormalization (inference) matches onnxruntime 
   }
 });
 
-Deno.test("NORMALIZATION_OPS BatchNormalization in training mode is refused at build time with UnsupportedNodeError", async (t) => {
+Deno.test("NORMALIZATION_OPS BatchNormalization in training mode is refused by the loader and the rebuild, naming the node", async (t) => {
   await initTf();
   const params = ["s", "b", "m", "v"].map((n, i) => floatInput(n, [3], 90 + i, 0.5, 1.5));
-  const model = (bn: TinyGraph["nodes"][number], opset = 17) =>
-    tinyOnnxModel({
-      nodes: [bn],
-      inputs: [{ name: "x", dims: [2, 3], data: [] }],
-      initializers: params,
-      outputs: [{ name: "y", dims: [2, 3] }],
-      opset,
-    });
+  const graph = (bn: TinyGraph["nodes"][number], opset = 17): TinyGraph => ({
+    nodes: [bn],
+    inputs: [{ name: "x", dims: [2, 3], data: [] }],
+    initializers: params,
+    outputs: [{ name: "y", dims: [2, 3] }],
+    opset,
+  });
   await t.step("training_mode=1 (opset 15+)", () => {
     const bn = {
       ...node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], [
@@ -71,15 +68,22 @@ Deno.test("NORMALIZATION_OPS BatchNormalization in training mode is refused at b
       ]),
       name: "/bn/BatchNormalization",
     };
-    const error = assertThrows(
-      () => buildTfModel(model(bn)),
-      UnsupportedNodeError,
-      'Cannot build the graph of tiny.onnx: node "/bn/BatchNormalization" (BatchNormalization): training_mode=1 (batch statistics) is not supported',
+    const error = assertTrainingModeRefused(
+      graph(bn),
+      '"/bn/BatchNormalization" (BatchNormalization)',
+      "training_mode=1 (batch statistics) is not supported; export the model in inference mode (model.eval())",
     );
     assertEquals(error.nodeName, "/bn/BatchNormalization");
   });
   await t.step("running-statistics outputs (opset 9)", () => {
-    const bn = node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"]);
-    assertThrows(() => buildTfModel(model(bn, 9)), UnsupportedNodeError, "running statistics");
+    const bn = {
+      ...node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"]),
+      name: "bn",
+    };
+    assertTrainingModeRefused(
+      graph(bn, 9),
+      '"bn" (BatchNormalization)',
+      "outputs running statistics (training mode)",
+    );
   });
 });
