@@ -6,6 +6,7 @@
  */
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
+import { runnerSessionOptions } from "../_session.ts";
 import type { DerivativeModel } from "./derivative_model.ts";
 
 /** Options of {@linkcode createDerivativeRunner}. */
@@ -64,13 +65,7 @@ export async function createDerivativeRunner(
   }
   const session = await ort.InferenceSession.create(
     onnxProto.onnx.ModelProto.encode(model.proto).finish(),
-    {
-      graphOptimizationLevel: model.dtype === "float64" ? "basic" : "all",
-      logSeverityLevel: 3,
-      // Idle threads wait instead of spinning: the same speed alone, much less lost CPU when the
-      // cores are shared (measured: 2 threads with spinning used 1.8x the CPU of one thread).
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
-    },
+    runnerSessionOptions({ float64: model.dtype === "float64", logSeverityLevel: 3 }),
   );
   const n = model.inputWidth;
   const m = model.outputWidth;
