@@ -8,6 +8,7 @@
 import type { AnalyticReference } from "../reference/types.ts";
 import type { Bounds } from "../sampling/bounds.ts";
 import { latinHypercube } from "../sampling/latin_hypercube.ts";
+import { mulberry32 } from "../sampling/prng.ts";
 import { normalize, type Scaling } from "../scaling/scaler.ts";
 import type { RefitData } from "./data.ts";
 
@@ -101,20 +102,107 @@ export function refineTrainingSet(
       },
     };
   }
-  const table = latinHypercube(bounds, pool, {
-    seed: (context.seed + 7919 * (context.round + 1)) >>> 0,
-    iterations: 0,
-  });
-  const result = reference.evaluate(table.data, pool);
+  const random = mulberry32((context.seed + 7919 * (context.round + 1)) >>> 0);
+  // Stage 1: the box's corners and a Latin hypercube, half of it in the arcsine density.
+  const first = scoreCandidates(firstDesign(bounds, pool, random), n, m, reference, context);
+  const rowScale = first.rowScale;
+  // Stage 2: around the worst 5 % of stage 1, where the error concentrates.
+  const worst = rank(first.scores).slice(0, Math.max(1, Math.round(0.05 * first.points)));
+  const second = scoreCandidates(
+    localDesign(first.x, worst, bounds, pool - first.drawn, random),
+    n,
+    m,
+    reference,
+    context,
+    rowScale,
+  );
+  const all = joinScored(first, second);
+  const spacing = Math.pow(context.trainPoints, -1 / n);
+  const chosen = pickSpread(all, bounds, n, want, 0.5 * spacing);
+  const scores = all.scores;
+  const N = all.points;
+  const sorted = Float64Array.from(scores).sort();
+  const x = all.x, values = all.values, jacobian = all.jacobian;
+  const bad = first.undefined + second.undefined;
+  const lowest = chosen.reduce((lo, k) => Math.min(lo, scores[k]!), Infinity);
+  return {
+    data: {
+      source: "adaptive sampling",
+      points: chosen.length,
+      inputs: reference.inputs,
+      outputs: reference.outputs,
+      x: pick(x, chosen, n),
+      values: pick(values, chosen, m),
+      jacobian: pick(jacobian, chosen, m * n),
+    },
+    summary: {
+      round: context.round,
+      candidates: first.drawn + second.drawn,
+      undefinedCandidates: bad,
+      added: chosen.length,
+      score: {
+        max: N > 0 ? sorted[N - 1]! : NaN,
+        median: N > 0 ? sorted[Math.floor(N / 2)]! : NaN,
+        addedMin: chosen.length > 0 ? lowest : NaN,
+      },
+    },
+  };
+}
+
+/** Candidates with their targets and scores (physical units). */
+interface Scored {
+  /** Candidates drawn, including those where the reference is undefined. */
+  readonly drawn: number;
+  /** Candidates where the reference is undefined (left out). */
+  readonly undefined: number;
+  /** Candidates kept. */
+  readonly points: number;
+  readonly x: Float64Array;
+  readonly values: Float64Array;
+  readonly jacobian: Float64Array;
+  /** Worst row-normalized Jacobian error of each kept candidate. */
+  readonly scores: Float64Array;
+  /** The row scales the scores are relative to. */
+  readonly rowScale: Float64Array;
+}
+
+/**
+ * Evaluates the reference and the model at candidates `x` (physical `[k, n]`)
+ * and scores each by `max_ij |J − J_ref|_ij / rowScale_i` (physical units;
+ * `rowScale_i = max |J_ref|` of output `i` over these candidates unless given).
+ */
+function scoreCandidates(
+  x0: Float64Array,
+  n: number,
+  m: number,
+  reference: AnalyticReference,
+  context: RefineContext,
+  givenRowScale?: Float64Array,
+): Scored {
+  const drawn = x0.length / n;
+  if (drawn === 0) {
+    const none = new Float64Array(0);
+    return {
+      drawn,
+      undefined: 0,
+      points: 0,
+      x: none,
+      values: none,
+      jacobian: none,
+      scores: none,
+      rowScale: givenRowScale ?? new Float64Array(m),
+    };
+  }
+  const result = reference.evaluate(x0, drawn);
   const bad = new Set(result.invalid.map((e) => e.row));
-  const keep = Array.from({ length: pool }, (_, k) => k).filter((k) => !bad.has(k));
-  const x = pick(table.data, keep, n);
+  const keep = Array.from({ length: drawn }, (_, k) => k).filter((k) => !bad.has(k));
+  const x = pick(x0, keep, n);
   const values = pick(result.values, keep, m);
   const jacobian = pick(result.jacobian, keep, m * n);
   const N = keep.length;
   const model = context.modelAt(Float32Array.from(normalize(context.scaling.inputs, x)));
-  const rowScale = new Float64Array(m);
-  for (let k = 0; k < N; k++) {
+  const rowScale = givenRowScale ?? new Float64Array(m);
+  for (let k = 0; k < N && !givenRowScale; k++) {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         rowScale[i] = Math.max(rowScale[i]!, Math.abs(jacobian[(k * m + i) * n + j]!));
@@ -135,31 +223,122 @@ export function refineTrainingSet(
     }
     scores[k] = worst;
   }
-  const ranked = Array.from({ length: N }, (_, k) => k).sort((a, b) => scores[b]! - scores[a]!);
-  const chosen = ranked.slice(0, Math.min(want, N)).sort((a, b) => a - b);
-  const sorted = Float64Array.from(scores).sort();
-  return {
-    data: {
-      source: "adaptive sampling",
-      points: chosen.length,
-      inputs: reference.inputs,
-      outputs: reference.outputs,
-      x: pick(x, chosen, n),
-      values: pick(values, chosen, m),
-      jacobian: pick(jacobian, chosen, m * n),
-    },
-    summary: {
-      round: context.round,
-      candidates: pool,
-      undefinedCandidates: bad.size,
-      added: chosen.length,
-      score: {
-        max: N > 0 ? sorted[N - 1]! : NaN,
-        median: N > 0 ? sorted[Math.floor(N / 2)]! : NaN,
-        addedMin: chosen.length > 0 ? scores[ranked[chosen.length - 1]!]! : NaN,
-      },
-    },
+  return { drawn, undefined: bad.size, points: N, x, values, jacobian, scores, rowScale };
+}
+
+/**
+ * The first stage's candidates (physical `[k, n]`, `k ≤ pool / 2`): the box's
+ * `2^n` corners when they are at most an eighth of `pool / 2`, then a Latin
+ * hypercube whose second half is mapped through `u → (1 − cos πu)/2` per
+ * coordinate (the arcsine density, dense near faces and corners, where a
+ * uniform design leaves the most room between points).
+ */
+function firstDesign(bounds: Bounds, pool: number, random: () => number): Float64Array {
+  const n = bounds.names.length;
+  const size = Math.max(1, Math.floor(pool / 2));
+  const corners = n <= 16 && 2 ** n <= size / 8 ? 2 ** n : 0;
+  const lhs = size - corners;
+  const table = lhs > 0
+    ? latinHypercube(bounds, lhs, { seed: Math.floor(random() * 2 ** 32), iterations: 0 })
+    : undefined;
+  const x = new Float64Array(size * n);
+  for (let c = 0; c < corners; c++) {
+    for (let j = 0; j < n; j++) x[c * n + j] = (c >> j) & 1 ? bounds.max[j]! : bounds.min[j]!;
+  }
+  if (table) x.set(table.data, corners * n);
+  for (let k = corners + Math.ceil(lhs / 2); k < size; k++) {
+    for (let j = 0; j < n; j++) {
+      const lo = bounds.min[j]!, width = bounds.max[j]! - lo;
+      const u = (x[k * n + j]! - lo) / width;
+      x[k * n + j] = lo + width * (1 - Math.cos(Math.PI * u)) / 2;
+    }
+  }
+  return x;
+}
+
+/**
+ * `count` candidates (physical `[count, n]`) drawn around the points `rows` of
+ * `x` in turn: each coordinate moved by a normal step of 5 % of its range,
+ * clipped to the box.
+ */
+function localDesign(
+  x: Float64Array,
+  rows: readonly number[],
+  bounds: Bounds,
+  count: number,
+  random: () => number,
+): Float64Array {
+  const n = bounds.names.length;
+  const out = new Float64Array(Math.max(0, count) * n);
+  if (rows.length === 0) return new Float64Array(0);
+  for (let k = 0; k < count; k++) {
+    const r = rows[k % rows.length]!;
+    for (let j = 0; j < n; j++) {
+      const lo = bounds.min[j]!, hi = bounds.max[j]!;
+      const v = x[r * n + j]! + 0.05 * (hi - lo) * normal(random);
+      out[k * n + j] = Math.min(hi, Math.max(lo, v));
+    }
+  }
+  return out;
+}
+
+/** A standard normal draw (Box–Muller). */
+function normal(random: () => number): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/** Indices by decreasing score. */
+function rank(scores: Float64Array): number[] {
+  return Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
+}
+
+function joinScored(a: Scored, b: Scored): Scored {
+  const cat = (p: Float64Array, q: Float64Array) => {
+    const out = new Float64Array(p.length + q.length);
+    out.set(p);
+    out.set(q, p.length);
+    return out;
   };
+  return {
+    drawn: a.drawn + b.drawn,
+    undefined: a.undefined + b.undefined,
+    points: a.points + b.points,
+    x: cat(a.x, b.x),
+    values: cat(a.values, b.values),
+    jacobian: cat(a.jacobian, b.jacobian),
+    scores: cat(a.scores, b.scores),
+    rowScale: a.rowScale,
+  };
+}
+
+/**
+ * Up to `want` candidates by decreasing score, skipping any closer than
+ * `minDistance` (in the unit box) to one already taken, so that the points
+ * spread over every region of large error instead of piling up in one.
+ * Returns their indices in increasing order.
+ */
+function pickSpread(
+  all: Scored,
+  bounds: Bounds,
+  n: number,
+  want: number,
+  minDistance: number,
+): number[] {
+  const unit = (k: number, j: number) =>
+    (all.x[k * n + j]! - bounds.min[j]!) / (bounds.max[j]! - bounds.min[j]!);
+  const taken: number[] = [];
+  const d2 = minDistance * minDistance;
+  for (const k of rank(all.scores)) {
+    if (taken.length >= want) break;
+    const near = taken.some((t) => {
+      let s = 0;
+      for (let j = 0; j < n && s < d2; j++) s += (unit(k, j) - unit(t, j)) ** 2;
+      return s < d2;
+    });
+    if (!near) taken.push(k);
+  }
+  return taken.sort((a, b) => a - b);
 }
 
 function pick(a: Float64Array, rows: readonly number[], width: number): Float64Array {

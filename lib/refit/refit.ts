@@ -352,6 +352,23 @@ export async function refit(
   let lbfgsIterations = 0;
   let lbfgsEvaluations = 0;
   let lastYield = performance.now();
+  /** One round of adaptive sampling at the current weights; true when points were added. */
+  const refine = (sampling: AdaptiveSampling): boolean => {
+    const round = refineTrainingSet(sampling, {
+      round: adaptiveRounds.length,
+      seed: opts.seed,
+      trainPoints: trainData.points,
+      modelAt: (xn) => objective.valuesAndJacobians(xn),
+      scaling: surrogate.scaling,
+    });
+    adaptiveRounds.push(round.summary);
+    if (round.data.points === 0) return false;
+    trainData = concatData(trainData, round.data);
+    train = normalizedSet(surrogate, trainData);
+    disposeSet(trainT);
+    trainT = toTensorSet(train, m, n);
+    return true;
+  };
   const stopNow = (): StopReason | undefined => {
     if (signal?.aborted) return "interrupted";
     if (clock() + finishReserveMs >= deadline) return "budget";
@@ -488,6 +505,8 @@ export async function refit(
     }
     if (opts.lbfgsIterations > 0 && stopReason === "steps") {
       objective.write(flatten(plan, bestValues));
+      // L-BFGS starts on a training set already refined where Adam left the largest errors.
+      if (adaptive !== undefined) refine(adaptive);
       let lastParts: LossParts | undefined;
       const evaluate = (x: Float64Array) => {
         objective.write(x);
@@ -542,21 +561,7 @@ export async function refit(
           break;
         }
         if (adaptive !== undefined && lbfgsIterations % (adaptive.every ?? 50) === 0) {
-          const round = refineTrainingSet(adaptive, {
-            round: adaptiveRounds.length,
-            seed: opts.seed,
-            trainPoints: trainData.points,
-            modelAt: (xn) => objective.valuesAndJacobians(xn),
-            scaling: surrogate.scaling,
-          });
-          if (round.data.points > 0) {
-            trainData = concatData(trainData, round.data);
-            train = normalizedSet(surrogate, trainData);
-            disposeSet(trainT);
-            trainT = toTensorSet(train, m, n);
-            await lbfgs.reset();
-          }
-          adaptiveRounds.push(round.summary);
+          if (refine(adaptive)) await lbfgs.reset();
         }
       }
       // The last iterations since a checkpoint count too.
