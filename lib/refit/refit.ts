@@ -119,7 +119,7 @@ export interface RefitOptions {
   seed?: number;
   /** Share of the points held out for picking the best weights and the metrics, in `(0, 1)`. @default {0.2} */
   holdout?: number;
-  /** End the Adam phase after this many epochs without a better held-out loss. @default {20} */
+  /** End the Adam phase after this many epochs without better weights (see `refit`). @default {20} */
   patience?: number;
   /**
    * Floor of the Jacobian entry scales as a fraction of their output's mean:
@@ -345,6 +345,17 @@ export async function refit(
       entryWeights: weights,
     });
   let bestScore = score();
+  /**
+   * The best weights are those with the lowest worst held-out Jacobian error
+   * (the quantity the target bounds), the held-out loss breaking ties and
+   * deciding without Jacobian targets: a lower mean loss can hide a larger
+   * error where the error concentrates.
+   */
+  const better = (a: HeldOutScore, b: HeldOutScore): boolean => {
+    const wa = worstOf(a.jacobianError), wb = worstOf(b.jacobianError);
+    if (opts.lambda > 0 && Number.isFinite(wa) && Number.isFinite(wb) && wa !== wb) return wa < wb;
+    return a.loss.total < b.loss.total;
+  };
   let bestEpoch = 0;
   let bestValues = objective.snapshot();
   let stopReason: StopReason = "steps";
@@ -398,7 +409,7 @@ export async function refit(
   ): HeldOutScore => {
     const s = score();
     const epoch = history.length + 1;
-    if (s.loss.total < bestScore.loss.total) {
+    if (better(s, bestScore)) {
       bestScore = s;
       bestEpoch = epoch;
       bestValues = objective.snapshot();
@@ -861,6 +872,11 @@ function concatData(a: RefitData, b: RefitData): RefitData {
     values: cat(a.values, b.values),
     ...(a.jacobian && b.jacobian ? { jacobian: cat(a.jacobian, b.jacobian) } : {}),
   };
+}
+
+/** The largest of per-output errors (`NaN` when there are none or any is `NaN`). */
+function worstOf(errors: readonly number[]): number {
+  return errors.length === 0 ? NaN : Math.max(...errors);
 }
 
 /** Snapshot values laid out as {@linkcode RefitObjective.read}'s vector. */
