@@ -38,6 +38,7 @@ import {
   type TensorSet,
   toTensorSet,
 } from "./objective.ts";
+import { DEFAULT_REFIT_TARGET } from "./explain.ts";
 import { planFromInitializers, planFromStateDict, type TrainingPlan } from "./parameters.ts";
 
 /** The two training phases. */
@@ -137,6 +138,12 @@ export interface RefitOptions {
    * @default {"row"}
    */
   weighting?: "entry" | "row";
+  /**
+   * The worst held-out row-normalized Jacobian error per output aimed below:
+   * the best weights are those whose errors exceed it least (see `refit`).
+   * @default {0.01}
+   */
+  target?: number;
   /** New training points where the error is largest (analytic targets only). @default {undefined} */
   adaptive?: AdaptiveSampling;
   /**
@@ -255,17 +262,20 @@ const YIELD_MS = 100;
  * {@linkcode sobolevLoss} in normalized units: targets are converted with the
  * surrogate's scaling, `yn = normalize(y)` and
  * `Jn_kij = s_out_i · J_kij / s_in_j` (`s = dxn/dx`), and entry `(i, j)` is
- * weighted by `1 / max(s_ij, entryFloor · s̄_i)` (see {@linkcode RefitOptions.entryFloor}).
+ * weighted as {@linkcode RefitOptions.weighting} says. The model's Jacobians
+ * come from its forward-mode derivative graph compiled for tfjs when it has
+ * one ({@linkcode compileJacobianGraph}), else by reverse mode.
  *
  * Training: Adam over shuffled minibatches (seeded) with a cosine or constant
  * learning rate, until its epochs, its patience or its share of the budget run
  * out; then L-BFGS ({@linkcode Lbfgs}) on the whole training set until its
  * iterations or the budget run out or it cannot lower the loss. With
- * `adaptive`, every `adaptive.every` L-BFGS iterations the points of a
- * candidate pool where the model's Jacobian is worst are added to the training
+ * `adaptive`, when L-BFGS starts and every `adaptive.every` L-BFGS iterations
+ * the candidates where the model's Jacobian is worst are added to the training
  * set ({@linkcode refineTrainingSet}). After every Adam epoch and every
  * `evaluateEvery` L-BFGS iterations the held-out loss and errors are measured
- * and the weights with the lowest held-out loss are kept. The budget and the
+ * and the weights with the lowest worst held-out Jacobian error are kept (the
+ * lowest held-out loss without Jacobian targets, or on a tie). The budget and the
  * signal stop training between steps; the best weights are then returned as
  * usual, with {@linkcode RefitResult.stopReason} saying why.
  *
@@ -346,14 +356,15 @@ export async function refit(
     });
   let bestScore = score();
   /**
-   * The best weights are those with the lowest worst held-out Jacobian error
-   * (the quantity the target bounds), the held-out loss breaking ties and
-   * deciding without Jacobian targets: a lower mean loss can hide a larger
-   * error where the error concentrates.
+   * The best weights are those whose worst held-out Jacobian errors (the
+   * quantity the target bounds, per output) exceed the target least, summed
+   * over outputs; the held-out loss breaks ties and decides without Jacobian
+   * targets. A lower mean loss can hide a larger error where the error
+   * concentrates.
    */
   const better = (a: HeldOutScore, b: HeldOutScore): boolean => {
-    const wa = worstOf(a.jacobianError), wb = worstOf(b.jacobianError);
-    if (opts.lambda > 0 && Number.isFinite(wa) && Number.isFinite(wb) && wa !== wb) return wa < wb;
+    const ea = excess(a.jacobianError, opts.target), eb = excess(b.jacobianError, opts.target);
+    if (opts.lambda > 0 && Number.isFinite(ea) && Number.isFinite(eb) && ea !== eb) return ea < eb;
     return a.loss.total < b.loss.total;
   };
   let bestEpoch = 0;
@@ -659,6 +670,7 @@ function resolveOptions(options: RefitOptions): Resolved {
     seed: options.seed ?? 0,
     holdout: options.holdout ?? 0.2,
     patience: options.patience ?? 20,
+    target: options.target ?? DEFAULT_REFIT_TARGET,
     entryFloor: options.entryFloor ?? 0.1,
     weighting: options.weighting ?? "row",
   };
@@ -707,6 +719,7 @@ function resolveOptions(options: RefitOptions): Resolved {
     '"entry" or "row"',
   );
   integer("patience", o.patience, 1);
+  check("target", o.target > 0 && Number.isFinite(o.target), o.target, "a finite number > 0");
   check(
     "entry floor",
     o.entryFloor > 0 && Number.isFinite(o.entryFloor),
@@ -874,9 +887,10 @@ function concatData(a: RefitData, b: RefitData): RefitData {
   };
 }
 
-/** The largest of per-output errors (`NaN` when there are none or any is `NaN`). */
-function worstOf(errors: readonly number[]): number {
-  return errors.length === 0 ? NaN : Math.max(...errors);
+/** `Σ_i max(e_i, target)` over per-output errors (`NaN` when there are none or any is `NaN`). */
+function excess(errors: readonly number[], target: number): number {
+  if (errors.length === 0) return NaN;
+  return errors.reduce((s, e) => s + Math.max(e, target), 0);
 }
 
 /** Snapshot values laid out as {@linkcode RefitObjective.read}'s vector. */

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { installWasmMatMul } from "./wasm_mat_mul.ts";
 
 /** The tfjs namespace, re-exported so every module uses the same instance. */
 export { tf };
@@ -45,7 +46,10 @@ export function initTf(options: InitTfOptions = {}): Promise<string> {
       try {
         await Deno.stat(new URL("tfjs-backend-wasm.wasm", dir));
         setWasmPaths(dir.pathname);
-        if (await tf.setBackend("wasm")) return tf.getBackend();
+        if (await tf.setBackend("wasm")) {
+          installWasmMatMul();
+          return tf.getBackend();
+        }
       } catch {
         // Fall through to the cpu backend.
       }

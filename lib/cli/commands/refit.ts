@@ -156,6 +156,7 @@ export async function runRefit(options: RefitCommandOptions): Promise<void> {
         seed,
         holdout,
         budgetMs,
+        target,
         signal: controller.signal,
         ...(adaptive ? { adaptive } : {}),
         onEpoch: progress.update,

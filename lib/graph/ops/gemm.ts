@@ -21,6 +21,24 @@ function numpyMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   let out: tf.Tensor;
   if (x.rank === 2 && y.rank === 2) {
     out = matMul(x as tf.Tensor2D, y as tf.Tensor2D);
+  } else if (y.shape.slice(0, -2).every((d) => d === 1)) {
+    // A batch of rows times one matrix: one 2-D product (the wasm backend's fast
+    // kernel), not the matrix broadcast to every batch entry.
+    const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2));
+    const [m, k] = x.shape.slice(-2) as [number, number];
+    const n = y.shape[y.rank - 1]!;
+    const rows = matMul(
+      tf.reshape(x, [-1, k]) as tf.Tensor2D,
+      tf.reshape(y, [k, n]) as tf.Tensor2D,
+    );
+    out = tf.reshape(
+      expandTo(tf.reshape(rows, [...x.shape.slice(0, -2), m, n]), [...batch, m, n]),
+      [
+        ...batch,
+        m,
+        n,
+      ],
+    );
   } else {
     const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2));
     const xb = expandTo(x, [...batch, ...x.shape.slice(-2)]);
