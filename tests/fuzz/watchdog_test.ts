@@ -19,7 +19,8 @@ Deno.test("scripts/fuzz.ts reports an injected crash, hang and memory blow-up, a
       "--inject",
       "0:crash,1:hang,2:blowup",
       "--hang-seconds",
-      "2",
+      // well above a case's time on a loaded 2-core machine (2 s counted slow cases as hangs)
+      "10",
       "--max-rss-mb",
       "800",
       "--out",
