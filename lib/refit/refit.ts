@@ -35,6 +35,7 @@ import {
   type LossParts,
   type NormalizedSet,
   RefitObjective,
+  sliceSet,
   type TensorSet,
   toTensorSet,
 } from "./objective.ts";
@@ -332,21 +333,42 @@ export async function refit(
   const finishReserveMs = 1.5 * (clock() - tBefore) + 50;
   const model = await surrogate.tfModel();
   const compiled = opts.lambda > 0 ? await compileJacobianGraph(surrogate.onnx) : undefined;
-  const jacobianGraph = compiled && "graph" in compiled ? compiled.graph : undefined;
-  const jacobianMode = jacobianGraph ? { mode: "forward" as const } : {
-    mode: "reverse" as const,
+  let jacobianGraph = compiled && "graph" in compiled ? compiled.graph : undefined;
+  let jacobianMode: RefitResult["jacobianMode"] = jacobianGraph ? { mode: "forward" } : {
+    mode: "reverse",
     ...(compiled && "reason" in compiled ? { reason: compiled.reason } : {}),
   };
   const t1 = performance.now();
   const c1 = clock();
 
-  const objective = new RefitObjective(model, plan, {
-    lambda: opts.lambda,
-    entryWeights: weights,
-    chunk: CHUNK,
-    ...(jacobianGraph ? { jacobianGraph } : {}),
-  });
+  const makeObjective = () =>
+    new RefitObjective(model, plan, {
+      lambda: opts.lambda,
+      entryWeights: weights,
+      chunk: CHUNK,
+      ...(jacobianGraph ? { jacobianGraph } : {}),
+    });
+  let objective = makeObjective();
   let trainT: TensorSet = toTensorSet(train, m, n);
+  if (jacobianGraph) {
+    // One gradient on a few rows: a derivative graph tfjs cannot differentiate
+    // falls back to reverse mode here rather than failing mid-training.
+    const probe = sliceSet(trainT, 0, Math.min(4, train.points));
+    try {
+      objective.lossAndGradient(probe);
+    } catch (e) {
+      objective.dispose();
+      jacobianGraph.graph.dispose();
+      jacobianGraph = undefined;
+      jacobianMode = {
+        mode: "reverse",
+        reason: `the derivative graph failed in training: ${e instanceof Error ? e.message : e}`,
+      };
+      objective = makeObjective();
+    } finally {
+      disposeSet(probe);
+    }
+  }
   const history: EpochInfo[] = [];
   const adaptiveRounds: AdaptiveRound[] = [];
   const score = (): HeldOutScore =>
