@@ -26,6 +26,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { checkModel, type CheckResult } from "../lib/check/check.ts";
 import { parseVerdictOptions } from "../lib/cli/commands/check.ts";
 import { UsageError } from "../lib/cli/_errors.ts";
+import { addVerdictOptions } from "../lib/cli/_options.ts";
 import { readNumericCsv } from "../lib/io/table.ts";
 import { verdictExitCode } from "../lib/verdict/fail_on.ts";
 import { readUserJacobian } from "../lib/verdict/user_jacobian.ts";
@@ -215,7 +216,7 @@ function summary(reports: readonly ModelReport[]): string {
 
 async function main(args: string[]): Promise<number> {
   enterUserDirectory();
-  const program = new Command()
+  const files = new Command()
     .name("deno task verify")
     .description("Check the Jacobians of the bundled models, or of yours")
     .option(
@@ -234,15 +235,11 @@ async function main(args: string[]): Promise<number> {
     )
     .option("--out <dir>", "output folder", join(root, "out/verify"))
     .option("--jacobian <file>", "your own Jacobian CSV, tested against the model's (one --model)")
-    .option("--data <file>", "your training data CSV (inputs and outputs, physical units)")
-    .option("--rtol <number>", "table: relative tolerance per entry (default 0.05)")
-    .option(
-      "--atol <number>",
-      "table: absolute tolerance per entry, × the entry's range (default 0.05)",
-    )
-    .option("--r2-min <number>", "verdict: smallest value R² for the values to fit (default 0.99)")
-    .option("--fit-tol <number>", "verdict: largest row-normalized Jacobian error (default 0.05)")
-    .option("--fail-on <causes>", "exit 3 when one of these causes is found (comma list, or any)")
+    .option("--data <file>", "your training data CSV (inputs and outputs, physical units)");
+  const program = addVerdictOptions(files, {
+    fitTol: "verdict: largest row-normalized Jacobian error (default 0.05)",
+    failOn: "exit 3 when one of these causes is found (comma list, or any)",
+  })
     .option("-q, --quiet", "no warnings on standard error")
     .option("--json", "print the results as JSON on standard output instead of the text")
     .option("--debug", "print stack traces on errors")

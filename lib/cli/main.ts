@@ -19,7 +19,15 @@ import config from "../../deno.json" with { type: "json" };
 import { InterruptedError, UsageError } from "./_errors.ts";
 import { escapeControl } from "../io/quote.ts";
 import { enterUserDirectory } from "./_cwd.ts";
-import { EXPORTED_WEIGHTS_HELP } from "./_weights.ts";
+import {
+  addModelInputs,
+  addOutFile,
+  addVerdictOptions,
+  addWeights,
+  addWeightsAndOut,
+  MODEL_HELP,
+  SCALING_HELP,
+} from "./_options.ts";
 import { type OutKind, planPaths, STDOUT } from "./_paths.ts";
 import { JSON_HELP } from "./_result.ts";
 import { setQuiet } from "./_warn.ts";
@@ -71,17 +79,13 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await resolveCommandPaths(command as unknown as Command);
     });
 
-  program
+  const inspect = program
     .command("inspect")
     .description(
       "Inputs, outputs, op histogram, and every initializer with the state_dict key it maps to",
     )
-    .argument("<model>", "ONNX model file")
-    .option(
-      "--weights <file>",
-      "PyTorch state_dict (.pth/.pt) or .safetensors to map onto the graph",
-    )
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
+    .argument("<model>", MODEL_HELP);
+  addWeights(inspect, "PyTorch state_dict (.pth/.pt) or .safetensors to map onto the graph")
     .option("--json", JSON_HELP)
     .addHelpText(
       "after",
@@ -94,21 +98,15 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await runInspect(model, opts);
     });
 
-  program
-    .command("forward")
-    .description("Predictions in physical units")
-    .requiredOption("--model <file>", "ONNX model file")
-    .requiredOption("--inputs <file>", "inputs CSV, physical units, header = input names")
-    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
-    .addOption(
-      new Option("--engine <engine>", "forward engine").choices(["ort", "tf"] as const).default(
-        "ort" as const,
-      ),
-    )
-    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
-    .requiredOption("--out <file>", "output CSV: input columns, then one column per output")
-    .option("--json", JSON_HELP)
+  const forward = addModelInputs(
+    program.command("forward").description("Predictions in physical units"),
+    "inputs CSV, physical units, header = input names",
+  ).addOption(
+    new Option("--engine <engine>", "forward engine").choices(["ort", "tf"] as const).default(
+      "ort" as const,
+    ),
+  );
+  addWeightsAndOut(forward, "output CSV: input columns, then one column per output")
     .addHelpText(
       "after",
       example(
@@ -121,23 +119,20 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await runForward(opts);
     });
 
-  program
-    .command("jacobian")
-    .description("Jacobians in physical units, columns d<out>_d<in> (output-major)")
-    .requiredOption("--model <file>", "ONNX model file")
-    .requiredOption("--inputs <file>", "inputs CSV, physical units")
-    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+  const jacobian = addModelInputs(
+    program
+      .command("jacobian")
+      .description("Jacobians in physical units, columns d<out>_d<in> (output-major)"),
+    "inputs CSV, physical units",
+  )
     .addOption(
       new Option(
         "--method <method>",
         "graph (the derivative graph in onnxruntime; the default, autodiff when the graph has an op it cannot differentiate), autodiff (tfjs, float32) or fd (central differences, float64 onnxruntime)",
       ).choices(["graph", "autodiff", "fd"] as const),
     )
-    .addOption(dtypeOption("float32"))
-    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
-    .requiredOption("--out <file>", "output CSV (- for standard output)")
-    .option("--json", JSON_HELP)
+    .addOption(dtypeOption("float32"));
+  addWeightsAndOut(jacobian, "output CSV (- for standard output)")
     .addHelpText(
       "after",
       example(
@@ -150,19 +145,15 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await runJacobian(opts);
     });
 
-  program
-    .command("hessian")
-    .description(
-      "Hessians in physical units (the derivative graph applied twice), columns d2<out>_d<in>_d<in>",
-    )
-    .requiredOption("--model <file>", "ONNX model file")
-    .requiredOption("--inputs <file>", "inputs CSV, physical units")
-    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
-    .addOption(dtypeOption("float64"))
-    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
-    .requiredOption("--out <file>", "output CSV (- for standard output)")
-    .option("--json", JSON_HELP)
+  const hessian = addModelInputs(
+    program
+      .command("hessian")
+      .description(
+        "Hessians in physical units (the derivative graph applied twice), columns d2<out>_d<in>_d<in>",
+      ),
+    "inputs CSV, physical units",
+  ).addOption(dtypeOption("float64"));
+  addWeightsAndOut(hessian, "output CSV (- for standard output)")
     .addHelpText(
       "after",
       example(
@@ -175,19 +166,16 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await runHessian(opts);
     });
 
-  program
+  const exportJacobian = program
     .command("export-jacobian")
     .description(
       "The derivative graph as a standalone ONNX model: input x, outputs y and J (and H), physical units",
     )
-    .requiredOption("--model <file>", "ONNX model file")
-    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+    .requiredOption("--model <file>", MODEL_HELP)
+    .option("--scaling <file>", SCALING_HELP)
     .addOption(dtypeOption("float32"))
-    .option("--hessian", "also output the Hessians H [N, m, n, n]")
-    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
-    .requiredOption("--out <file>", "output ONNX file")
-    .option("--json", JSON_HELP)
+    .option("--hessian", "also output the Hessians H [N, m, n, n]");
+  addWeightsAndOut(exportJacobian, "output ONNX file")
     .addHelpText(
       "after",
       example(
@@ -200,12 +188,12 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await runExportJacobian(opts);
     });
 
-  program
-    .command("check")
-    .description("Model vs analytic reference vs finite differences: error table, CSVs, report")
-    .requiredOption("--model <file>", "ONNX model file")
-    .requiredOption("--inputs <file>", "evaluation points CSV, physical units")
-    .option("--scaling <file>", "scaling file (CSV Variable,Min,Max or JSON); identity without one")
+  const check = addModelInputs(
+    program
+      .command("check")
+      .description("Model vs analytic reference vs finite differences: error table, CSVs, report"),
+    "evaluation points CSV, physical units",
+  )
     .requiredOption(
       "--reference <file>",
       "analytic reference: equations JSON or a TypeScript module",
@@ -215,9 +203,8 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
         "--method <method>",
         "the model's Jacobian: graph (the derivative graph in onnxruntime, default; autodiff when the graph has an op it cannot differentiate) or autodiff (tfjs); both are checked against finite differences",
       ).choices(["graph", "autodiff"] as const),
-    )
-    .option("--weights <file>", "state_dict (.pth/.pt/.safetensors) replacing the ONNX weights")
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
+    );
+  const checkFiles = addWeights(check)
     .option(
       "--out <dir>",
       "folder for jacobian_results.csv, prediction.csv, metrics.json, report.html",
@@ -226,21 +213,13 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       "--jacobian <file>",
       "your own Jacobian CSV (input columns, df1_dx1 …, optionally df1_dx1_true …) to test against the model's",
     )
-    .option("--data <file>", "your training data CSV (inputs and outputs, physical units)")
-    .option("--rtol <number>", "table: relative tolerance per entry (default 0.05)")
-    .option(
-      "--atol <number>",
-      "table: absolute tolerance per entry, × the entry's range (default 0.05)",
-    )
-    .option("--r2-min <number>", "verdict: smallest value R² for the values to fit (default 0.99)")
-    .option(
-      "--fit-tol <number>",
+    .option("--data <file>", "your training data CSV (inputs and outputs, physical units)");
+  addVerdictOptions(checkFiles, {
+    fitTol:
       "verdict: largest Jacobian error / output row's largest |∂f/∂x| for the derivatives to fit (default 0.05)",
-    )
-    .option(
-      "--fail-on <causes>",
+    failOn:
       "exit 3 when one of these causes is found: comma list of scaling-file, user-jacobian, architecture, underfit, derivative-fit, or any",
-    )
+  })
     .option("--json", JSON_HELP)
     .addHelpText(
       "after",
@@ -254,14 +233,13 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       setExitCode(await runCheck(opts));
     });
 
-  program
+  const sample = program
     .command("sample")
     .description("Optimal (maximin) Latin hypercube samples within bounds")
     .requiredOption("--bounds <file>", "CSV with Variable,Min,Max")
     .requiredOption("--n <count>", "number of points")
-    .option("--seed <number>", "random seed", "0")
-    .requiredOption("--out <file>", "output CSV")
-    .option("--json", JSON_HELP)
+    .option("--seed <number>", "random seed", "0");
+  addOutFile(sample, "output CSV")
     .addHelpText(
       "after",
       example(
@@ -274,12 +252,12 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
       await runSample(opts);
     });
 
-  program
+  const refit = program
     .command("refit")
     .description(
       "Gradient-enhanced (Sobolev) refit; writes DIR/model.onnx, DIR/model.safetensors, DIR/summary.json",
     )
-    .requiredOption("--model <file>", "ONNX model file")
+    .requiredOption("--model <file>", MODEL_HELP)
     .requiredOption("--scaling <file>", "scaling file")
     .option("--reference <file>", "analytic reference giving value and Jacobian targets")
     .option(
@@ -289,12 +267,11 @@ function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
     .option(
       "--samples <file>",
       "training points CSV, physical units (with --reference; --derivatives holds its own points)",
-    )
-    .option(
-      "--weights <file>",
-      "state_dict to start from (default: model.pth or model.safetensors beside the model, if any)",
-    )
-    .option("--exported-weights <file>", EXPORTED_WEIGHTS_HELP)
+    );
+  addWeights(
+    refit,
+    "state_dict to start from (default: model.pth or model.safetensors beside the model, if any)",
+  )
     .option(
       "--bounds <file>",
       "box for adaptive sampling, Variable,Min,Max (default: the box of --samples)",

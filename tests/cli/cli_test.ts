@@ -4,7 +4,7 @@
  */
 import { readNumericCsv } from "../../lib/io/table.ts";
 import { assertEquals, assertLessOrEqual } from "../_assert.ts";
-import { assertOneLineError, partials } from "./_partials.ts";
+import { assertOneLineError, partials, partialsCsv, seedPoints } from "./_partials.ts";
 import { bundledPaths, SEED } from "../_bundled.ts";
 
 Deno.test("partials sample gives byte-identical files for the same seed", async () => {
@@ -130,19 +130,7 @@ Deno.test("partials refuses bad input with a one-line error and the right exit c
 Deno.test("partials jacobian writes d<out>_d<in> columns output-major, matching PyTorch's Jacobian", async () => {
   const dir = await Deno.makeTempDir();
   const paths = bundledPaths("effkan");
-  const r = await partials(
-    "jacobian",
-    "--model",
-    paths.onnx,
-    "--inputs",
-    SEED.inputs,
-    "--scaling",
-    SEED.scaling,
-    "--out",
-    `${dir}/j.csv`,
-  );
-  assertEquals(r.code, 0, r.stderr);
-  const j = await readNumericCsv(`${dir}/j.csv`);
+  const { table: j } = await partialsCsv(`${dir}/j.csv`, 0, "jacobian", ...seedPoints(paths.onnx));
   assertEquals(j.columns.slice(4, 7), ["df1_dx1", "df1_dx2", "df1_dx3"]);
   assertEquals(j.columns[19], "df4_dx4");
   const oracle = JSON.parse(await Deno.readTextFile(paths.oracle));

@@ -7,25 +7,28 @@
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { compareJacobians } from "../../lib/compare/jacobians.ts";
-import { readNumericCsv } from "../../lib/io/table.ts";
 import { streamPoints } from "../../lib/cli/_stream.ts";
 import { finiteDifferenceJacobian } from "../../lib/jacobian/finite_differences.ts";
 import { loadSurrogate } from "../../lib/surrogate/surrogate.ts";
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "../_assert.ts";
 import { bundledPaths, flat, type Oracle, SEED } from "../_bundled.ts";
-import { assertOneLineError, partials } from "./_partials.ts";
+import { assertOneLineError, partials, partialsCsv, partialsOk, seedPoints } from "./_partials.ts";
 
 /** Each method vs PyTorch's float64 autograd on efficient-KAN, as a fraction of each entry's range. */
 const METHOD_TOL = { graph: 1e-5, autodiff: 1e-5, fd: 1e-5, graph64: 1e-6 } as const;
 
-async function jacobianColumns(path: string, skip: number) {
-  const t = await readNumericCsv(path);
-  const width = t.columns.length;
-  const values = new Float64Array(t.rows * (width - skip));
-  for (let r = 0; r < t.rows; r++) {
-    values.set(t.data.subarray(r * width + skip, (r + 1) * width), r * (width - skip));
-  }
-  return { table: t, values };
+/** `partials export-jacobian --model <model> --scaling <seed scaling> <extra> --out <out>`, succeeding. */
+function exportJacobian(model: string, out: string, ...extra: string[]) {
+  return partialsOk(
+    "export-jacobian",
+    "--model",
+    model,
+    "--scaling",
+    SEED.scaling,
+    ...extra,
+    "--out",
+    out,
+  );
 }
 
 Deno.test("partials jacobian: every --method matches PyTorch's float64 autograd, the graph by default", async (t) => {
@@ -43,21 +46,14 @@ Deno.test("partials jacobian: every --method matches PyTorch's float64 autograd,
   for (const [label, extra, how, tol] of cases) {
     await t.step(label, async () => {
       const out = `${dir}/${label.replace(" ", "_")}.csv`;
-      const r = await partials(
-        "jacobian",
-        "--model",
-        paths.onnx,
-        "--inputs",
-        SEED.inputs,
-        "--scaling",
-        SEED.scaling,
-        ...extra,
-        "--out",
+      const { run, values } = await partialsCsv(
         out,
+        4,
+        "jacobian",
+        ...seedPoints(paths.onnx),
+        ...extra,
       );
-      assertEquals(r.code, 0, r.stderr);
-      assertStringIncludes(r.stderr, how);
-      const { values } = await jacobianColumns(out, 4);
+      assertStringIncludes(run.stderr, how);
       const worst = compareJacobians({ ...ref, values }, ref).worstRangeNormalized;
       assertLessOrEqual(worst.value, tol, `${label}: worst ${worst.label}`);
     });
@@ -67,19 +63,12 @@ Deno.test("partials jacobian: every --method matches PyTorch's float64 autograd,
 Deno.test("partials hessian writes d2<out>_d<in>_d<in> columns matching float64 central differences of the Jacobian", async () => {
   const dir = await Deno.makeTempDir();
   const paths = bundledPaths("mlp");
-  const r = await partials(
-    "hessian",
-    "--model",
-    paths.onnx,
-    "--inputs",
-    SEED.inputs,
-    "--scaling",
-    SEED.scaling,
-    "--out",
+  const { table, values } = await partialsCsv(
     `${dir}/h.csv`,
+    4,
+    "hessian",
+    ...seedPoints(paths.onnx),
   );
-  assertEquals(r.code, 0, r.stderr);
-  const { table, values } = await jacobianColumns(`${dir}/h.csv`, 4);
   assertEquals(table.columns.slice(4, 7), ["d2f1_dx1_dx1", "d2f1_dx1_dx2", "d2f1_dx1_dx3"]);
   assertEquals(table.columns.at(-1), "d2f4_dx4_dx4");
   const model = await loadSurrogate(paths.onnx, { scaling: SEED.scaling });
@@ -111,24 +100,9 @@ Deno.test("partials export-jacobian writes a model that a fresh onnxruntime sess
     await t.step(name, async () => {
       const dir = await Deno.makeTempDir();
       const paths = bundledPaths(name);
-      const run = async (command: string, out: string, ...extra: string[]) => {
-        const r = await partials(
-          command,
-          "--model",
-          paths.onnx,
-          "--scaling",
-          SEED.scaling,
-          ...extra,
-          "--out",
-          out,
-        );
-        assertEquals(r.code, 0, r.stderr);
-      };
-      await run("export-jacobian", `${dir}/J.onnx`);
-      await run("jacobian", `${dir}/j.csv`, "--inputs", SEED.inputs);
-      await run("forward", `${dir}/y.csv`, "--inputs", SEED.inputs);
-      const cli = await jacobianColumns(`${dir}/j.csv`, 4);
-      const forward = await jacobianColumns(`${dir}/y.csv`, 4);
+      await exportJacobian(paths.onnx, `${dir}/J.onnx`);
+      const cli = await partialsCsv(`${dir}/j.csv`, 4, "jacobian", ...seedPoints(paths.onnx));
+      const forward = await partialsCsv(`${dir}/y.csv`, 4, "forward", ...seedPoints(paths.onnx));
       const points = cli.table.rows;
       const x = new Float32Array(points * 4);
       for (let k = 0; k < points; k++) {
@@ -167,19 +141,7 @@ Deno.test("partials export-jacobian writes a model that a fresh onnxruntime sess
 Deno.test("partials export-jacobian --hessian --dtype float64 adds H, in double", async () => {
   const dir = await Deno.makeTempDir();
   const paths = bundledPaths("mlp");
-  const r = await partials(
-    "export-jacobian",
-    "--model",
-    paths.onnx,
-    "--scaling",
-    SEED.scaling,
-    "--hessian",
-    "--dtype",
-    "float64",
-    "--out",
-    `${dir}/H.onnx`,
-  );
-  assertEquals(r.code, 0, r.stderr);
+  await exportJacobian(paths.onnx, `${dir}/H.onnx`, "--hessian", "--dtype", "float64");
   const proto = onnxProto.onnx.ModelProto.decode(await Deno.readFile(`${dir}/H.onnx`));
   assertEquals(proto.graph!.output!.map((o) => o.name), ["y", "J", "H"]);
   assertEquals(proto.graph!.input![0]!.type!.tensorType!.elemType, 11);

@@ -5,7 +5,8 @@
 import onnxProto from "onnx-proto";
 import { assertAlmostEquals, assertEquals, assertFalse } from "../_assert.ts";
 import { SEED } from "../_bundled.ts";
-import { assertOneLineError, partials } from "./_partials.ts";
+import { readNumericCsv } from "../../lib/io/table.ts";
+import { assertOneLineError, partials, partialsCsv } from "./_partials.ts";
 
 const vi = (name: string, width: number) => ({
   name,
@@ -72,16 +73,7 @@ Deno.test("broken ONNX files give one line naming the file and node, and no onnx
     await t.step(name, async () => {
       const path = `${dir}/m.onnx`;
       await Deno.writeFile(path, bytes);
-      const r = await partials(
-        "forward",
-        "--quiet",
-        "--model",
-        path,
-        "--inputs",
-        SEED.inputs,
-        "--out",
-        `${dir}/y.csv`,
-      );
+      const r = await partials(...onSeedInputs(path, `${dir}/y.csv`, "forward"));
       assertOneLineError(r, 1, `${path}`);
       assertOneLineError(r, 1, message);
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
@@ -127,16 +119,7 @@ Deno.test("a training-mode Dropout or BatchNormalization is refused in one line 
       const path = `${dir}/train.onnx`;
       const out = `${dir}/y.csv`;
       await Deno.writeFile(path, bytes);
-      const r = await partials(
-        ...command,
-        "--quiet",
-        "--model",
-        path,
-        "--inputs",
-        SEED.inputs,
-        "--out",
-        out,
-      );
+      const r = await partials(...onSeedInputs(path, out, ...command));
       assertOneLineError(r, 1, `Cannot use ${path}: ${says}`);
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
       assertFalse(await Deno.stat(out).then(() => true, () => false), "nothing written");
@@ -144,9 +127,8 @@ Deno.test("a training-mode Dropout or BatchNormalization is refused in one line 
   }
   await t.step("inference-mode Dropout (training_mode false), forward --engine ort", async () => {
     const path = `${dir}/eval.onnx`;
-    const out = `${dir}/y.csv`;
     await Deno.writeFile(path, dropout(0));
-    const r = await partials(
+    const args = [
       "forward",
       "--quiet",
       "--engine",
@@ -155,16 +137,16 @@ Deno.test("a training-mode Dropout or BatchNormalization is refused in one line 
       path,
       "--inputs",
       SEED.inputs,
-      "--out",
-      out,
-    );
-    assertEquals(r.code, 0, r.stderr);
-    const rows = (text: string) =>
-      text.trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
-    const x = rows(await Deno.readTextFile(SEED.inputs));
-    const y = rows(await Deno.readTextFile(out));
-    assertEquals(y.length, x.length);
+    ];
+    const y = await partialsCsv(`${dir}/y.csv`, 4, ...args);
+    const x = await readNumericCsv(SEED.inputs);
+    assertEquals(y.values.length, x.data.length);
     // The identity, in float32: y = x to float32 precision.
-    y.forEach((row, k) => row.slice(4).forEach((v, j) => assertAlmostEquals(v, x[k]![j]!, 1e-6)));
+    y.values.forEach((v, i) => assertAlmostEquals(v, x.data[i]!, 1e-6));
   });
 });
+
+/** `<command> --quiet --model <model> --inputs <seed inputs> --out <out>`. */
+function onSeedInputs(model: string, out: string, ...command: string[]): string[] {
+  return [...command, "--quiet", "--model", model, "--inputs", SEED.inputs, "--out", out];
+}

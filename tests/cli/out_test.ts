@@ -3,11 +3,16 @@
  * `--out` that is, holds or lies inside one of its inputs, before reading any
  * model; `--out -` is standard output; interrupted writes leave nothing behind.
  */
-import { readNumericCsv } from "../../lib/io/table.ts";
 import { pendingTempFiles, writeFilesAtomic } from "../../lib/io/atomic.ts";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_assert.ts";
 import { bundledPaths, SEED } from "../_bundled.ts";
-import { assertOneLineError, partials, partialsCommand, partialsIn } from "./_partials.ts";
+import {
+  assertOneLineError,
+  partials,
+  partialsCommand,
+  partialsCsvIn,
+  seedPoints,
+} from "./_partials.ts";
 
 /** A folder with copies of the seed files and a model file that is not ONNX at all. */
 async function workspace() {
@@ -41,96 +46,72 @@ Deno.test("every command refuses an --out that is one of its inputs, before read
   const { dir, files: f, snapshot } = await workspace();
   const before = await snapshot();
   const model = ["--model", f.model];
+  /** `<command> --model M --inputs X <rest>`. */
+  const onPoints = (command: string, ...rest: string[]) => [
+    command,
+    ...model,
+    "--inputs",
+    f.inputs,
+    ...rest,
+  ];
+  const check = (...rest: string[]) => onPoints("check", "--reference", f.reference, ...rest);
+  const refit = (...rest: string[]) => [
+    "refit",
+    ...model,
+    "--scaling",
+    f.scaling,
+    "--reference",
+    f.reference,
+    "--samples",
+    f.samples,
+    "--epochs",
+    "1",
+    ...rest,
+  ];
   const cases: [string, string[], string][] = [
-    [
-      "forward --out = --inputs",
-      ["forward", ...model, "--inputs", f.inputs, "--out", f.inputs],
-      "it is the --inputs file",
-    ],
-    [
-      "forward --out = --model",
-      ["forward", ...model, "--inputs", f.inputs, "--out", f.model],
-      "it is the --model file",
-    ],
+    ["forward --out = --inputs", onPoints("forward", "--out", f.inputs), "it is the --inputs file"],
+    ["forward --out = --model", onPoints("forward", "--out", f.model), "it is the --model file"],
     [
       "forward --out = --scaling",
-      ["forward", ...model, "--inputs", f.inputs, "--scaling", f.scaling, "--out", f.scaling],
+      onPoints("forward", "--scaling", f.scaling, "--out", f.scaling),
       "it is the --scaling file",
     ],
     [
       "forward --out = --weights",
-      ["forward", ...model, "--inputs", f.inputs, "--weights", f.weights, "--out", f.weights],
+      onPoints("forward", "--weights", f.weights, "--out", f.weights),
       "it is the --weights file",
     ],
     [
       "forward --out = the weights the model was exported with",
-      ["forward", ...model, "--inputs", f.inputs, "--out", f.weights],
+      onPoints("forward", "--out", f.weights),
       "it is the model's exported weights file",
     ],
     [
       "jacobian --out = --scaling",
-      ["jacobian", ...model, "--inputs", f.inputs, "--scaling", f.scaling, "--out", f.scaling],
+      onPoints("jacobian", "--scaling", f.scaling, "--out", f.scaling),
       "it is the --scaling file",
     ],
     [
       "jacobian --out = --inputs",
-      ["jacobian", ...model, "--inputs", f.inputs, "--out", f.inputs],
+      onPoints("jacobian", "--out", f.inputs),
       "it is the --inputs file",
     ],
     [
       "check --out = the folder holding --inputs",
-      ["check", ...model, "--inputs", f.inputs, "--reference", f.reference, "--out", dir],
+      check("--out", dir),
       "the folder holds the --model file",
     ],
-    [
-      "check --out = --reference",
-      ["check", ...model, "--inputs", f.inputs, "--reference", f.reference, "--out", f.reference],
-      "it is the --reference file",
-    ],
+    ["check --out = --reference", check("--out", f.reference), "it is the --reference file"],
     [
       "sample --out = --bounds",
       ["sample", "--bounds", f.scaling, "--n", "5", "--out", f.scaling],
       "it is the --bounds file",
     ],
-    [
-      "refit --out = the model's folder",
-      [
-        "refit",
-        ...model,
-        "--scaling",
-        f.scaling,
-        "--reference",
-        f.reference,
-        "--samples",
-        f.samples,
-        "--epochs",
-        "1",
-        "--out",
-        dir,
-      ],
-      "the folder holds the --model file",
-    ],
-    [
-      "refit --out = --samples",
-      [
-        "refit",
-        ...model,
-        "--scaling",
-        f.scaling,
-        "--reference",
-        f.reference,
-        "--samples",
-        f.samples,
-        "--epochs",
-        "1",
-        "--out",
-        f.samples,
-      ],
-      "it is the --samples file",
-    ],
+    ["refit --out = the model's folder", refit("--out", dir), "the folder holds the --model file"],
+    ["refit --out = --samples", refit("--out", f.samples), "it is the --samples file"],
     [
       "--out inside an input file",
-      ["forward", ...model, "--inputs", f.inputs, "--out", `${f.inputs}/y.csv`],
+      onPoints("forward", "--out", `${f.inputs}/y.csv`),
       "it lies inside the --inputs file",
     ],
   ];
@@ -156,23 +137,20 @@ Deno.test("--out - writes CSV results to standard output and is refused for fold
   const mlp = bundledPaths("mlp").onnx;
   await Deno.writeTextFile(`${dir}/b.csv`, "Variable,Min,Max\nx1,0,1\nx2,0,2\n");
   const runs: [string, string[], string[]][] = [
-    ["forward", ["forward", "--model", mlp, "--inputs", SEED.inputs, "--scaling", SEED.scaling], [
-      "x1",
-      "f1",
-    ]],
-    ["jacobian", ["jacobian", "--model", mlp, "--inputs", SEED.inputs, "--scaling", SEED.scaling], [
-      "df1_dx1",
-    ]],
+    ["forward", ["forward", ...seedPoints(mlp)], ["x1", "f1"]],
+    ["jacobian", ["jacobian", ...seedPoints(mlp)], ["df1_dx1"]],
     ["sample", ["sample", "--bounds", `${dir}/b.csv`, "--n", "7"], ["x1", "x2"]],
   ];
   for (const [name, args, columns] of runs) {
     await t.step(name, async () => {
-      const r = await partialsIn({ cwd: dir, env: { INIT_CWD: dir } }, ...args, "--out", "-");
-      assertEquals(r.code, 0, r.stderr);
-      await Deno.writeTextFile(`${dir}/${name}.csv`, r.stdout);
-      const table = await readNumericCsv(`${dir}/${name}.csv`);
+      const { table, run } = await partialsCsvIn(
+        { cwd: dir, env: { INIT_CWD: dir } },
+        "-",
+        0,
+        ...args,
+      );
       for (const c of columns) assertEquals(table.columns.includes(c), true, c);
-      assertStringIncludes(r.stderr, "to standard output");
+      assertStringIncludes(run.stderr, "to standard output");
     });
   }
   assertEquals(await Deno.stat(`${dir}/-`).then(() => true, () => false), false, "no file named -");
