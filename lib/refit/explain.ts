@@ -147,18 +147,23 @@ export async function explainRefit(
   } finally {
     await refitModel.dispose();
   }
-  const last = result.history.length;
-  const improving = result.stopReason === "budget" && last > 0 && result.bestEpoch === last;
+  const late = lateImprovement(result, target);
+  const improving = stillImproving(result, target);
   findings.push(
-    finding("still-improving", improving, result.bestEpoch, last, {
-      measure: "the best checkpoint against the last one when the budget ran out",
-      absent: "an earlier best checkpoint: more time would not have helped",
+    finding("still-improving", improving, late, LATE_GAIN, {
+      measure:
+        "how much the held-out errors (Σ over outputs of max(worst error, target)) fell over the last quarter of the run when the budget ran out",
+      absent: "errors flat over the last quarter, or training stopped for another reason",
       stopReason: result.stopReason,
+      bestCheckpoint: result.bestEpoch,
+      lastCheckpoint: result.history.length,
     }),
   );
   if (improving) {
     reasons.push(
-      "The time budget ended while the held-out loss was still falling (the best weights are from the last checkpoint): a longer --budget should get closer.",
+      `The time budget ended while the held-out errors were still falling (by ${
+        (100 * Math.max(0, late)).toFixed(0)
+      } % over the last quarter of the run): a longer --budget should get closer.`,
     );
   }
   const roundOff = result.stopReason === "converged";
@@ -191,13 +196,57 @@ export async function explainRefit(
       capacity
         ? `The training points are fit no better than the held-out ones (loss ratio ${
           ratio.toFixed(2)
-        }): the model's own fit, not the sampling, limits the error.`
+        }): more points would not help; the fit itself (training time, or the model's size) limits the error.`
         : `The training points are fit much better than the held-out ones (loss ratio ${
           ratio.toFixed(1)
         }): more training points, or points where the error is largest, should help.`,
     );
   }
   return { target, reached, outputsReached, r2NotLower, findings, reasons };
+}
+
+/** Share the held-out errors must fall by over the run's last quarter for `still-improving`. */
+const LATE_GAIN = 0.05;
+
+/**
+ * How much the held-out errors fell over the last quarter of a run (by elapsed
+ * time): `1 − best / best before the last quarter`, where a checkpoint's errors
+ * are `Σ_i max(e_i, target)` over its outputs' worst held-out Jacobian errors
+ * (its held-out loss without Jacobian targets). `NaN` with fewer than two checkpoints.
+ *
+ * @param result The refit.
+ * @param target The target the errors are clamped at.
+ */
+export function lateImprovement(result: RefitResult, target: number): number {
+  const history = result.history;
+  if (history.length < 2) return NaN;
+  const errors = (e: RefitResult["history"][number]) => {
+    const s = e.holdoutJacobianError.reduce((sum, x) => sum + Math.max(x, target), 0);
+    return e.holdoutJacobianError.length > 0 && Number.isFinite(s) ? s : e.holdoutLoss;
+  };
+  const cut = 0.75 * history.at(-1)!.elapsedMs;
+  let before = Infinity, overall = Infinity;
+  for (const e of history) {
+    const v = errors(e);
+    if (!Number.isFinite(v)) continue;
+    overall = Math.min(overall, v);
+    if (e.elapsedMs <= cut) before = Math.min(before, v);
+  }
+  return Number.isFinite(before) && before > 0 ? 1 - overall / before : NaN;
+}
+
+/**
+ * Whether the budget ended a refit that was still improving: its best
+ * checkpoint is the last one, or its held-out errors fell by more than 5 %
+ * over the last quarter of the run ({@linkcode lateImprovement}).
+ *
+ * @param result The refit.
+ * @param target The target the errors are clamped at.
+ */
+export function stillImproving(result: RefitResult, target: number): boolean {
+  const last = result.history.length;
+  if (result.stopReason !== "budget" || last === 0) return false;
+  return result.bestEpoch === last || lateImprovement(result, target) > LATE_GAIN;
 }
 
 /** The `layer-norm-gain` finding: do the points above the target sit where the gain is highest? */

@@ -1,5 +1,6 @@
-import { assertEquals, assertMatch } from "../_assert.ts";
+import { assertAlmostEquals, assertEquals, assertMatch } from "../_assert.ts";
 import { closingHint, formatEpochLine } from "../../lib/cli/commands/refit.ts";
+import { lateImprovement } from "../../lib/refit/explain.ts";
 import type { EpochInfo, RefitResult } from "../../lib/refit/refit.ts";
 
 const INFO: EpochInfo = {
@@ -34,11 +35,27 @@ Deno.test("formatEpochLine() shows the phase, loss parts, held-out Jacobian erro
   assertMatch(many, /J err max 30% \(b\)/);
 });
 
-Deno.test("closingHint() speaks only when the last checkpoint was the best and the run was cut short", () => {
-  const result = (bestEpoch: number, stopReason: RefitResult["stopReason"]) =>
-    ({ bestEpoch, stopReason, history: [INFO, INFO, INFO] }) as unknown as RefitResult;
+Deno.test("closingHint() speaks only when a run cut short was still improving", () => {
+  const result = (
+    bestEpoch: number,
+    stopReason: RefitResult["stopReason"],
+    history: EpochInfo[] = [INFO, INFO, INFO],
+  ) => ({ bestEpoch, stopReason, history, options: { target: 0.01 } }) as unknown as RefitResult;
   assertMatch(closingHint(result(3, "budget"))!, /still falling/);
   assertMatch(closingHint(result(3, "steps"))!, /--budget/);
   assertEquals(closingHint(result(2, "budget")), undefined);
   assertEquals(closingHint(result(3, "converged")), undefined);
+  // best checkpoint 3 of 4, but the errors fell 20 % over the last quarter: still improving
+  const at = (elapsedMs: number, e: number) => ({
+    ...INFO,
+    elapsedMs,
+    holdoutJacobianError: [e, e, e, e],
+  });
+  const falling = [at(10, 0.05), at(50, 0.04), at(80, 0.032), at(100, 0.033)];
+  assertMatch(closingHint(result(3, "budget", falling))!, /still falling/);
+  assertAlmostEquals(lateImprovement(result(3, "budget", falling), 0.01), 1 - 0.032 / 0.04, 1e-12);
+  const flat = [at(10, 0.05), at(50, 0.04), at(80, 0.0399), at(100, 0.0401)];
+  assertEquals(closingHint(result(3, "budget", flat)), undefined);
+  // errors below the target count as the target: a run at the target everywhere is flat
+  assertEquals(lateImprovement(result(3, "budget", [at(10, 0.005), at(100, 0.001)]), 0.01), 0);
 });

@@ -14,7 +14,7 @@ import type { AnalyticReference } from "../../reference/types.ts";
 import type { AdaptiveSampling } from "../../refit/adaptive.ts";
 import { readDerivativesCsv, type RefitData, refitDataFromReference } from "../../refit/data.ts";
 import { type EpochInfo, refit, type RefitResult } from "../../refit/refit.ts";
-import { explainRefit, type TargetOutcome } from "../../refit/explain.ts";
+import { explainRefit, stillImproving, type TargetOutcome } from "../../refit/explain.ts";
 import { formatRefitTable } from "../../refit/table.ts";
 import { writeRefitResultReport } from "../../report/refit_report.ts";
 import { writeRefit } from "../../refit/write_back.ts";
@@ -313,12 +313,16 @@ export function describeOutcome(outcome: TargetOutcome): string {
   return [`Target not reached: ${missed.join(", and ")}.`, ...outcome.reasons].join(" ");
 }
 
-/** A hint when the best weights came from the last checkpoint of a run cut short. */
+/** A hint when a run was cut short while its held-out errors were still falling. */
 export function closingHint(result: RefitResult): string | undefined {
   const last = result.history.length;
-  if (last === 0 || result.bestEpoch !== last) return undefined;
+  if (last === 0) return undefined;
   if (result.stopReason === "converged" || result.stopReason === "diverged") return undefined;
-  return "hint: the best weights are from the last checkpoint, so the held-out loss was still falling; a longer --budget (or more --epochs / --lbfgs) may lower the errors further";
+  const improving = result.stopReason === "budget"
+    ? stillImproving(result, result.options.target)
+    : result.bestEpoch === last;
+  if (!improving) return undefined;
+  return "hint: the held-out errors were still falling when training stopped; a longer --budget (or more --epochs / --lbfgs) may lower them further";
 }
 
 function seconds(ms: number): string {
