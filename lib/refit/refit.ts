@@ -275,8 +275,9 @@ const YIELD_MS = 100;
  * the candidates where the model's Jacobian is worst are added to the training
  * set ({@linkcode refineTrainingSet}). After every Adam epoch and every
  * `evaluateEvery` L-BFGS iterations the held-out loss and errors are measured
- * and the weights with the lowest worst held-out Jacobian error are kept (the
- * lowest held-out loss without Jacobian targets, or on a tie). The budget and the
+ * and the weights whose worst held-out Jacobian errors exceed the target
+ * least are kept (then the lowest sum of worst errors, then the lowest held-out
+ * loss, which alone decides without Jacobian targets). The budget and the
  * signal stop training between steps; the best weights are then returned as
  * usual, with {@linkcode RefitResult.stopReason} saying why.
  *
@@ -380,13 +381,18 @@ export async function refit(
   /**
    * The best weights are those whose worst held-out Jacobian errors (the
    * quantity the target bounds, per output) exceed the target least, summed
-   * over outputs; the held-out loss breaks ties and decides without Jacobian
-   * targets. A lower mean loss can hide a larger error where the error
-   * concentrates.
+   * over outputs; then, when every output is below the target, the lowest sum
+   * of the worst errors (a margin for points the held-out set does not hold);
+   * the held-out loss breaks ties and decides without Jacobian targets. A
+   * lower mean loss can hide a larger error where the error concentrates.
    */
   const better = (a: HeldOutScore, b: HeldOutScore): boolean => {
-    const ea = excess(a.jacobianError, opts.target), eb = excess(b.jacobianError, opts.target);
-    if (opts.lambda > 0 && Number.isFinite(ea) && Number.isFinite(eb) && ea !== eb) return ea < eb;
+    if (opts.lambda > 0) {
+      for (const floor of [opts.target, 0]) {
+        const ea = excess(a.jacobianError, floor), eb = excess(b.jacobianError, floor);
+        if (Number.isFinite(ea) && Number.isFinite(eb) && ea !== eb) return ea < eb;
+      }
+    }
     return a.loss.total < b.loss.total;
   };
   let bestEpoch = 0;
