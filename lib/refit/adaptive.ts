@@ -10,7 +10,7 @@ import type { Bounds } from "../sampling/bounds.ts";
 import { latinHypercube } from "../sampling/latin_hypercube.ts";
 import { mulberry32 } from "../sampling/prng.ts";
 import { normalize, type Scaling } from "../scaling/scaler.ts";
-import type { RefitData } from "./data.ts";
+import { concatFloat64, type RefitData } from "./data.ts";
 
 /** Options of adaptive sampling (see {@linkcode refineTrainingSet}). */
 export interface AdaptiveSampling {
@@ -294,12 +294,7 @@ function rank(scores: Float64Array): number[] {
 }
 
 function joinScored(a: Scored, b: Scored): Scored {
-  const cat = (p: Float64Array, q: Float64Array) => {
-    const out = new Float64Array(p.length + q.length);
-    out.set(p);
-    out.set(q, p.length);
-    return out;
-  };
+  const cat = concatFloat64;
   return {
     drawn: a.drawn + b.drawn,
     undefined: a.undefined + b.undefined,

@@ -222,3 +222,22 @@ export function selectRows(data: RefitData, rows: readonly number[]): RefitData 
     ...(data.jacobian ? { jacobian: take(data.jacobian, m * n) } : {}),
   };
 }
+
+/** Two data sets with the same names, one after the other. */
+export function concatData(a: RefitData, b: RefitData): RefitData {
+  return {
+    ...a,
+    points: a.points + b.points,
+    x: concatFloat64(a.x, b.x),
+    values: concatFloat64(a.values, b.values),
+    ...(a.jacobian && b.jacobian ? { jacobian: concatFloat64(a.jacobian, b.jacobian) } : {}),
+  };
+}
+
+/** `x` then `y` in one new array. */
+export function concatFloat64(x: Float64Array, y: Float64Array): Float64Array {
+  const out = new Float64Array(x.length + y.length);
+  out.set(x);
+  out.set(y, x.length);
+  return out;
+}

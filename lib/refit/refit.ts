@@ -20,7 +20,7 @@ import { loadStateDict } from "../weights/load.ts";
 import { mapStateDict } from "../weights/map.ts";
 import type { StateDict, StateTensor } from "../weights/state_dict.ts";
 import { type AdaptiveRound, type AdaptiveSampling, refineTrainingSet } from "./adaptive.ts";
-import { type RefitData, selectRows } from "./data.ts";
+import { concatData, type RefitData, selectRows } from "./data.ts";
 import { Lbfgs } from "./lbfgs.ts";
 import {
   evaluateSurrogate,
@@ -403,11 +403,13 @@ export async function refit(
   let lbfgsEvaluations = 0;
   let lastYield = performance.now();
   /** One round of adaptive sampling at the current weights; true when points were added. */
+  const startingTrainPoints = trainData.points;
   const refine = (sampling: AdaptiveSampling): boolean => {
     const round = refineTrainingSet(sampling, {
       round: adaptiveRounds.length,
       seed: opts.seed,
-      trainPoints: trainData.points,
+      // 10 % of the starting set per round, as documented (not of the grown set)
+      trainPoints: startingTrainPoints,
       modelAt: (xn) => objective.valuesAndJacobians(xn),
       scaling: surrogate.scaling,
     });
@@ -896,23 +898,6 @@ function entryWeights(
     }
   }
   return w;
-}
-
-/** Two data sets with the same names, one after the other. */
-function concatData(a: RefitData, b: RefitData): RefitData {
-  const cat = (x: Float64Array, y: Float64Array) => {
-    const out = new Float64Array(x.length + y.length);
-    out.set(x);
-    out.set(y, x.length);
-    return out;
-  };
-  return {
-    ...a,
-    points: a.points + b.points,
-    x: cat(a.x, b.x),
-    values: cat(a.values, b.values),
-    ...(a.jacobian && b.jacobian ? { jacobian: cat(a.jacobian, b.jacobian) } : {}),
-  };
 }
 
 /** `Σ_i max(e_i, target)` over per-output errors (`NaN` when there are none or any is `NaN`). */
