@@ -58,7 +58,7 @@ let refitInput: Promise<RefitReportInput> | undefined;
 
 /**
  * A refit report's input (cached): the bundled FastKAN before and the
- * committed 3-epoch refit after, at the 200 points of the seed inputs.
+ * committed refit after (`tests/testdata/refit/fastkan`), at the 200 points of the seed inputs.
  */
 export function refitReportInput(): Promise<RefitReportInput> {
   refitInput ??= makeRefitReportInput();
