@@ -105,7 +105,6 @@ export function refineTrainingSet(
   const random = mulberry32((context.seed + 7919 * (context.round + 1)) >>> 0);
   // Stage 1: the box's corners and a Latin hypercube, half of it in the arcsine density.
   const first = scoreCandidates(firstDesign(bounds, pool, random), n, m, reference, context);
-  const rowScale = first.rowScale;
   // Stage 2: around the worst 5 % of stage 1, where the error concentrates.
   const worst = rank(first.scores).slice(0, Math.max(1, Math.round(0.05 * first.points)));
   const second = scoreCandidates(
@@ -114,31 +113,28 @@ export function refineTrainingSet(
     m,
     reference,
     context,
-    rowScale,
+    first.rowScale,
   );
   const all = joinScored(first, second);
   const spacing = Math.pow(context.trainPoints, -1 / n);
   const chosen = pickSpread(all, bounds, n, want, 0.5 * spacing);
-  const scores = all.scores;
   const N = all.points;
-  const sorted = Float64Array.from(scores).sort();
-  const x = all.x, values = all.values, jacobian = all.jacobian;
-  const bad = first.undefined + second.undefined;
-  const lowest = chosen.reduce((lo, k) => Math.min(lo, scores[k]!), Infinity);
+  const sorted = Float64Array.from(all.scores).sort();
+  const lowest = chosen.reduce((lo, k) => Math.min(lo, all.scores[k]!), Infinity);
   return {
     data: {
       source: "adaptive sampling",
       points: chosen.length,
       inputs: reference.inputs,
       outputs: reference.outputs,
-      x: pick(x, chosen, n),
-      values: pick(values, chosen, m),
-      jacobian: pick(jacobian, chosen, m * n),
+      x: pick(all.x, chosen, n),
+      values: pick(all.values, chosen, m),
+      jacobian: pick(all.jacobian, chosen, m * n),
     },
     summary: {
       round: context.round,
-      candidates: first.drawn + second.drawn,
-      undefinedCandidates: bad,
+      candidates: all.drawn,
+      undefinedCandidates: all.undefined,
       added: chosen.length,
       score: {
         max: N > 0 ? sorted[N - 1]! : NaN,
@@ -294,15 +290,14 @@ function rank(scores: Float64Array): number[] {
 }
 
 function joinScored(a: Scored, b: Scored): Scored {
-  const cat = concatFloat64;
   return {
     drawn: a.drawn + b.drawn,
     undefined: a.undefined + b.undefined,
     points: a.points + b.points,
-    x: cat(a.x, b.x),
-    values: cat(a.values, b.values),
-    jacobian: cat(a.jacobian, b.jacobian),
-    scores: cat(a.scores, b.scores),
+    x: concatFloat64(a.x, b.x),
+    values: concatFloat64(a.values, b.values),
+    jacobian: concatFloat64(a.jacobian, b.jacobian),
+    scores: concatFloat64(a.scores, b.scores),
     rowScale: a.rowScale,
   };
 }

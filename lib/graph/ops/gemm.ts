@@ -31,14 +31,7 @@ function numpyMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
       tf.reshape(x, [-1, k]) as tf.Tensor2D,
       tf.reshape(y, [k, n]) as tf.Tensor2D,
     );
-    out = tf.reshape(
-      expandTo(tf.reshape(rows, [...x.shape.slice(0, -2), m, n]), [...batch, m, n]),
-      [
-        ...batch,
-        m,
-        n,
-      ],
-    );
+    out = expandTo(tf.reshape(rows, [...x.shape.slice(0, -2), m, n]), [...batch, m, n]);
   } else {
     const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2));
     const xb = expandTo(x, [...batch, ...x.shape.slice(-2)]);
