@@ -35,7 +35,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from export import export_for_partials  # noqa: E402
+from export import _write_bytes, export_for_partials  # noqa: E402
 from models import EfficientKAN, FastKAN, sigmoid_mlp  # noqa: E402
 from train_seed_case import VAL_FRACTION, load_normalized  # noqa: E402
 
@@ -144,10 +144,7 @@ learning rate, batch 32, MSE). Each folder holds the files of `export.py` (`mode
 | model | epochs | peak learning rate | validation R² (worst output) |
 |---|---|---|---|
 """ + "\n".join(rows) + "\n"
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    _write_bytes(path, text.encode("utf-8"))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from export import export_for_partials, read_scaling_csv  # noqa: E402
+from export import _write_bytes, export_for_partials, read_scaling_csv  # noqa: E402
 from models import EfficientKAN, FastKAN, sigmoid_mlp  # noqa: E402
 from onnx_summary import summarize  # noqa: E402
 
@@ -202,10 +202,7 @@ Numerics worth knowing:
   rewrite that `to`; the indicator has zero derivative, the Cox–de Boor products carry the gradient.
 """
     text = intro + "\n" + "\n".join(sections)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    _write_bytes(path, text.encode("utf-8"))
 
 
 if __name__ == "__main__":
